@@ -1,0 +1,85 @@
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { HTTPException } from 'hono/http-exception'
+
+import { randomBase62 } from '../shared/tokens.js'
+import type { AppEnv, Services } from './context.js'
+import { ApiError } from './errors.js'
+import { openApiDocument } from './openapi.js'
+import { access } from './auth.js'
+import { accountRoutes } from './routes/accounts.js'
+import { applicationRoutes } from './routes/applications.js'
+import { profileRoutes } from './routes/profile.js'
+import { workspaceRoutes } from './routes/workspaces.js'
+
+const MAX_BODY_BYTES = 1_048_576
+
+/** Builds the HTTP API. Tests call `app.request()` on it; `bin/server.js` serves it on a port. */
+export function createApp(services: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+
+  app.use(async function setRequestContext(c, next) {
+    const requestId = `req_${randomBase62(20)}`
+    c.set('services', services)
+    c.set('requestId', requestId)
+    c.set('logger', services.logger.child({ request_id: requestId }))
+    c.header('X-Request-Id', requestId)
+    const started = performance.now()
+    await next()
+    c.header('X-Request-Id', requestId)
+    c.get('logger').info(
+      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      'request',
+    )
+  })
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError('payload_too_large', `the request body must be at most ${MAX_BODY_BYTES} bytes`)
+      },
+    }),
+  )
+
+  app.get('/health', access('public'), async (c) => {
+    await services.database.db.selectFrom('users').select('id').limit(1).execute()
+    return c.json({ status: 'ok' })
+  })
+  app.get('/openapi.json', access('public'), (c) => c.json(openApiDocument(app)))
+
+  app.route('/v1', accountRoutes())
+  app.route('/v1', profileRoutes())
+  app.route('/v1', workspaceRoutes())
+  app.route('/v1', applicationRoutes())
+
+  app.notFound((c) => {
+    const error = new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)
+    return c.json(error.toBody(), 404)
+  })
+  app.onError((error, c) => {
+    if (error instanceof ApiError) {
+      if (error.code === 'rate_limited' && typeof error.details.retry_after === 'number') {
+        c.header('Retry-After', String(error.details.retry_after))
+      }
+      return c.json(error.toBody(), error.status as 400)
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      const code = error.status === 401 ? 'unauthenticated' : error.status === 404 ? 'not_found' : 'invalid_request'
+      return c.json({ error: { code, message: error.message || 'invalid request' } }, error.status)
+    }
+    const logger = c.get('logger') ?? services.logger
+    logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error')
+    const requestId = c.get('requestId')
+    return c.json(
+      {
+        error: {
+          code: 'internal_error',
+          message: `the server failed to handle this request; quote request id ${requestId} when reporting it`,
+          request_id: requestId,
+        },
+      },
+      500,
+    )
+  })
+  return app
+}

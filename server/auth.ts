@@ -1,0 +1,222 @@
+import type { Context, MiddlewareHandler } from 'hono'
+
+import {
+  effectivePermissions,
+  isPermission,
+  type Access,
+  type Permission,
+  type Role,
+} from '../shared/permissions.js'
+import { hashSecret } from '../shared/tokens.js'
+import type { AppEnv, Principal, User, WorkspaceAccess } from './context.js'
+import { ApiError } from './errors.js'
+import { now } from './time.js'
+
+const ACCESS = Symbol.for('flexpa.access')
+
+/** Last-used times are written at most this often, so reads stay reads. */
+const TOUCH_INTERVAL_MS = 60_000
+
+export type AccessMiddleware = MiddlewareHandler<AppEnv> & { [ACCESS]: Access }
+
+/** Returns the access a middleware declares, or undefined for any other handler. */
+export function declaredAccess(handler: unknown): Access | undefined {
+  return (handler as Partial<AccessMiddleware> | null)?.[ACCESS]
+}
+
+/**
+ * Declares and enforces who may call a route. Every route lists one of these first; a test walks
+ * the app's routes and fails on any route without it.
+ */
+export function access(required: Access): AccessMiddleware {
+  const middleware = async function checkAccess(c: Context<AppEnv>, next: () => Promise<void>) {
+    if (required === 'public' || required === 'signed' || required === 'app-key') return next()
+
+    const principal = await authenticate(c)
+    if (required === 'operator') {
+      if (!isOperator(c, principal)) throw new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)
+      return next()
+    }
+    if (required === 'session') return next()
+
+    const workspaceAccess = await resolveWorkspace(c, principal, c.req.param('workspace') ?? '')
+    c.set('access', workspaceAccess)
+    if (required !== 'member') requirePermission(c, required)
+    return next()
+  } as AccessMiddleware
+  middleware[ACCESS] = required
+  return middleware
+}
+
+/** Fails with 403 unless the caller holds `permission` in the route's workspace. */
+export function requirePermission(c: Context<AppEnv>, permission: Permission): void {
+  const granted = c.get('access')?.permissions ?? []
+  if (!granted.includes(permission)) {
+    throw new ApiError('permission_denied', `this action requires the ${permission} permission`, {
+      permission,
+    })
+  }
+}
+
+export function currentPrincipal(c: Context<AppEnv>): Principal {
+  const principal = c.get('principal')
+  if (!principal) throw new ApiError('unauthenticated', 'log in first: run flexpa login')
+  return principal
+}
+
+/** Returns the signed-in person; workspace tokens are rejected. */
+export function currentUser(c: Context<AppEnv>): Principal & { type: 'user' } {
+  const principal = currentPrincipal(c)
+  if (principal.type !== 'user') {
+    throw new ApiError('permission_denied', 'a workspace token cannot do this; use a personal session')
+  }
+  return principal
+}
+
+export function workspaceAccess(c: Context<AppEnv>): WorkspaceAccess {
+  const found = c.get('access')
+  if (!found) throw new Error('workspaceAccess() called on a route without a workspace')
+  return found
+}
+
+export function isOperator(c: Context<AppEnv>, principal: Principal | undefined): boolean {
+  if (!principal || principal.type !== 'user') return false
+  const { operatorEmails } = c.get('services').config
+  return principal.user.email_verified_at !== null && operatorEmails.includes(principal.user.email)
+}
+
+function bearerToken(c: Context<AppEnv>): string | null {
+  const header = c.req.header('authorization')
+  if (!header) return null
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  if (!match) {
+    throw new ApiError('unauthenticated', 'the Authorization header must be "Bearer <token>"')
+  }
+  return match[1]
+}
+
+/** Resolves the session or workspace token of the request, or fails with 401. */
+export async function authenticate(c: Context<AppEnv>): Promise<Principal> {
+  const existing = c.get('principal')
+  if (existing) return existing
+  const token = bearerToken(c)
+  if (!token) throw new ApiError('unauthenticated', 'log in first: run flexpa login')
+  const principal = token.startsWith('fxw_')
+    ? await authenticateWorkspaceToken(c, token)
+    : await authenticateSession(c, token)
+  c.set('principal', principal)
+  return principal
+}
+
+async function authenticateSession(c: Context<AppEnv>, token: string): Promise<Principal> {
+  const { db } = c.get('services').database
+  const row = await db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .selectAll('sessions')
+    .select([
+      'users.email',
+      'users.display_name',
+      'users.password_hash',
+      'users.email_verified_at',
+      'users.created_at as user_created_at',
+      'users.updated_at as user_updated_at',
+    ])
+    .where('sessions.token_hash', '=', hashSecret(token))
+    .executeTakeFirst()
+  const time = now()
+  if (!row || row.revoked_at !== null || row.expires_at <= time) {
+    throw new ApiError('session_expired', 'your session has ended; run flexpa login')
+  }
+  if (Date.parse(time) - Date.parse(row.last_used_at) > TOUCH_INTERVAL_MS) {
+    await db.updateTable('sessions').set({ last_used_at: time }).where('id', '=', row.id).execute()
+  }
+  const user: User = {
+    id: row.user_id,
+    email: row.email,
+    display_name: row.display_name,
+    password_hash: row.password_hash,
+    email_verified_at: row.email_verified_at,
+    created_at: row.user_created_at,
+    updated_at: row.user_updated_at,
+  }
+  const session = {
+    id: row.id,
+    user_id: row.user_id,
+    token_hash: row.token_hash,
+    client: row.client,
+    address: row.address,
+    auth_method: row.auth_method,
+    sso_workspace_id: row.sso_workspace_id,
+    created_at: row.created_at,
+    last_used_at: row.last_used_at,
+    expires_at: row.expires_at,
+    revoked_at: row.revoked_at,
+  }
+  return { type: 'user', user, session }
+}
+
+async function authenticateWorkspaceToken(c: Context<AppEnv>, token: string): Promise<Principal> {
+  const { db } = c.get('services').database
+  const row = await db
+    .selectFrom('workspace_tokens')
+    .selectAll()
+    .where('token_hash', '=', hashSecret(token))
+    .executeTakeFirst()
+  const time = now()
+  if (!row || row.revoked_at !== null || row.expires_at <= time) {
+    throw new ApiError('session_expired', 'this workspace token is revoked, expired or unknown')
+  }
+  const user = await db.selectFrom('users').selectAll().where('id', '=', row.created_by).executeTakeFirst()
+  if (!user) throw new ApiError('session_expired', 'this workspace token is revoked, expired or unknown')
+  if (row.last_used_at === null || Date.parse(time) - Date.parse(row.last_used_at) > TOUCH_INTERVAL_MS) {
+    await db.updateTable('workspace_tokens').set({ last_used_at: time }).where('id', '=', row.id).execute()
+  }
+  const permissions = (JSON.parse(row.permissions) as string[]).filter(isPermission)
+  return {
+    type: 'token',
+    token: { id: row.id, name: row.name, workspace_id: row.workspace_id, created_by: row.created_by, permissions },
+    user,
+  }
+}
+
+/**
+ * Finds the workspace named by id or by name among the caller's workspaces, with the caller's role
+ * and effective permissions there. A workspace the caller is not in is reported as not found.
+ */
+export async function resolveWorkspace(
+  c: Context<AppEnv>,
+  principal: Principal,
+  reference: string,
+): Promise<WorkspaceAccess> {
+  const { db } = c.get('services').database
+  const missing = new ApiError('not_found', `workspace "${reference}" was not found`)
+  let query = db
+    .selectFrom('memberships')
+    .innerJoin('workspaces', 'workspaces.id', 'memberships.workspace_id')
+    .selectAll('workspaces')
+    .select(['memberships.role', 'memberships.phi_withheld'])
+    .where('memberships.user_id', '=', principal.user.id)
+  query = reference.startsWith('ws_')
+    ? query.where('workspaces.id', '=', reference)
+    : query.where((eb) => eb(eb.fn('lower', ['workspaces.name']), '=', reference.toLowerCase()))
+  const rows = await query.execute()
+  if (rows.length === 0) throw missing
+  if (rows.length > 1) {
+    throw new ApiError(
+      'conflict',
+      `you belong to ${rows.length} workspaces named "${reference}"; use the workspace id instead`,
+      { field: 'workspace' },
+    )
+  }
+  const row = rows[0]
+  const memberPermissions = effectivePermissions(row.role as Role, row.phi_withheld ? ['phi:read'] : [])
+  let permissions = memberPermissions
+  if (principal.type === 'token') {
+    if (principal.token.workspace_id !== row.id) throw missing
+    // A token never holds more than its creator holds now.
+    permissions = principal.token.permissions.filter((code) => memberPermissions.includes(code))
+  }
+  const { role, phi_withheld: _withheld, ...workspace } = row
+  return { workspace, role: role as Role, permissions }
+}

@@ -1,0 +1,105 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+
+import createDebug from 'debug'
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely'
+
+import { migrations } from './migrations/index.js'
+import type { Database } from './schema.js'
+
+const debugQuery = createDebug('flexpa:sql')
+
+export type Dialect = 'sqlite' | 'postgres'
+
+export interface DatabaseHandle {
+  db: Kysely<Database>
+  dialect: Dialect
+  /** The SQLite file, or null on PostgreSQL. */
+  file: string | null
+  /** The PostgreSQL connection string with the schema applied, or null on SQLite. */
+  postgresUrl: string | null
+  close(): Promise<void>
+}
+
+export class DatabaseSetupError extends Error {}
+
+function logQuery(event: LogEvent): void {
+  if (!debugQuery.enabled) return
+  const ms = event.queryDurationMillis.toFixed(1)
+  if (event.level === 'error') debugQuery('failed after %sms: %s', ms, event.query.sql)
+  else debugQuery('%sms: %s', ms, event.query.sql)
+}
+
+/**
+ * Opens the database that `url` names: `sqlite:<file>` or `postgres://…`. On PostgreSQL a
+ * `schema` query parameter sets the search path, which tests use to get a fresh schema.
+ */
+export async function openDatabase(url: string): Promise<DatabaseHandle> {
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length))
+  return openPostgres(url)
+}
+
+async function openSqlite(file: string): Promise<DatabaseHandle> {
+  const { default: SQLite } = await import('better-sqlite3')
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
+  const sqlite = new SQLite(file)
+  // WAL with synchronous=FULL makes every acknowledged commit durable, even across a power loss.
+  sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma('synchronous = FULL')
+  sqlite.pragma('foreign_keys = ON')
+  sqlite.pragma('busy_timeout = 5000')
+  checkSqlitePragmas(sqlite, file)
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), log: logQuery })
+  return { db, dialect: 'sqlite', file, postgresUrl: null, close: () => db.destroy() }
+}
+
+function checkSqlitePragmas(sqlite: import('better-sqlite3').Database, file: string): void {
+  const expected: Record<string, string | number> = {
+    journal_mode: file === ':memory:' ? 'memory' : 'wal',
+    synchronous: 2,
+    foreign_keys: 1,
+    busy_timeout: 5000,
+  }
+  for (const [name, value] of Object.entries(expected)) {
+    const actual = sqlite.pragma(name, { simple: true })
+    if (actual !== value) {
+      throw new DatabaseSetupError(`SQLite ${name} is ${String(actual)}, expected ${value} (${file})`)
+    }
+  }
+}
+
+async function openPostgres(url: string): Promise<DatabaseHandle> {
+  const { default: pg } = await import('pg')
+  const parsed = new URL(url)
+  const schema = parsed.searchParams.get('schema')
+  parsed.searchParams.delete('schema')
+  if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new DatabaseSetupError(`the schema parameter must be a lower-case SQL identifier, got "${schema}"`)
+  }
+  const pool = new pg.Pool({
+    connectionString: parsed.toString(),
+    max: 10,
+    options: schema ? `-c search_path=${schema}` : undefined,
+  })
+  if (schema) {
+    const client = await pool.connect()
+    try {
+      await client.query(`create schema if not exists ${schema}`)
+    } finally {
+      client.release()
+    }
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: logQuery })
+  return { db, dialect: 'postgres', file: null, postgresUrl: url, close: () => db.destroy() }
+}
+
+/** Runs every pending migration, and fails with the migration's own error if one fails. */
+export async function migrate(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } })
+  const { error, results } = await migrator.migrateToLatest()
+  const failed = results?.find((result) => result.status === 'Error')
+  if (error) {
+    const name = failed ? ` ${failed.migrationName}` : ''
+    throw new DatabaseSetupError(`migration${name} failed: ${String((error as Error).message ?? error)}`)
+  }
+}
