@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from './config.js'
 import type { Services } from './context.js'
 import { DatabaseSetupError, migrate, openDatabase } from './db/index.js'
 import { createLogger } from './logger.js'
+import { MailSender } from './mail.js'
 
 export interface RunningServer {
   url: string
@@ -17,12 +18,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const logger = createLogger(config.logLevel)
   const database = await openDatabase(config.databaseUrl)
   await migrate(database.db)
-  const services: Services = { config, database, logger, notifyMail: () => {} }
+  const mail = new MailSender(database.db, config, logger)
+  const services: Services = { config, database, logger, notifyMail: () => mail.wake() }
   const app = createApp(services)
   const server = await new Promise<ServerType>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(started))
     started.once('error', reject)
   })
+  mail.start()
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
@@ -35,6 +38,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     services,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()))
+      await mail.stop()
       await database.close()
       logger.info('server stopped')
     },
