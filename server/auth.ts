@@ -169,6 +169,17 @@ async function authenticateWorkspaceToken(c: Context<AppEnv>, token: string): Pr
   }
   const user = await db.selectFrom('users').selectAll().where('id', '=', row.created_by).executeTakeFirst()
   if (!user) throw new ApiError('session_expired', 'this workspace token is revoked, expired or unknown')
+  // A token lives only as long as its creator's membership: after they leave or are removed it is
+  // rejected as ended, not as a workspace it cannot see.
+  const membership = await db
+    .selectFrom('memberships')
+    .select('role')
+    .where('workspace_id', '=', row.workspace_id)
+    .where('user_id', '=', row.created_by)
+    .executeTakeFirst()
+  if (!membership) {
+    throw new ApiError('session_expired', 'this workspace token was disabled because its creator left the workspace')
+  }
   if (row.last_used_at === null || Date.parse(time) - Date.parse(row.last_used_at) > TOUCH_INTERVAL_MS) {
     await db.updateTable('workspace_tokens').set({ last_used_at: time }).where('id', '=', row.id).execute()
   }
