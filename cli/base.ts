@@ -79,7 +79,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return client
   }
 
-  /** A workspace token belongs to one workspace, which is the default when none is chosen. */
+  /** Reports whether to look up a workspace token's own workspace, the default when none is chosen. */
   private needsTokenWorkspace(token: string): boolean {
     if (!token.startsWith('fxw_') || !('workspace' in (this.ctor.flags ?? {}))) return false
     return !this.chosenWorkspace()
@@ -91,7 +91,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /**
-   * The workspace to act in: --workspace, FLEXPA_WORKSPACE, the one chosen with `workspaces use`,
+   * Returns the workspace to act in: --workspace, FLEXPA_WORKSPACE, the one chosen with `workspaces use`,
    * then, under a workspace token, the token's own workspace.
    */
   protected workspace(): string {

@@ -24,7 +24,7 @@ export function parseTimeBound(field: string, value: string, reference = Date.no
 
 /**
  * Reads one page of a workspace's audit log, newest first. The actor is a user id, a token id or
- * an email address; an action ending in `.` or `*` matches every action with that prefix.
+ * an email address. An action ending in `.` or `*` matches every action with that prefix.
  */
 export async function listAuditEvents(db: Kysely<Database>, workspaceId: string, filters: AuditFilters) {
   let query = db.selectFrom('audit_events').selectAll().where('workspace_id', '=', workspaceId)

@@ -136,7 +136,7 @@ export const TokenCreateBody = z.strictObject({
 
 /**
  * Filters of the audit log. `since` and `until` take an ISO 8601 date or a duration counted back
- * from now (`2h`, `7d`); `action` ending in `.` or `*` matches by prefix.
+ * from now (`2h`, `7d`). An `action` ending in `.` or `*` matches by prefix.
  */
 export const AuditListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),

@@ -22,7 +22,7 @@ function tokenStatus(row: TokenRow, time = now()): 'active' | 'expired' | 'revok
   return row.expires_at > time ? 'active' : 'expired'
 }
 
-/** A workspace token as listed; the secret itself is only in the creation response. */
+/** Serializes a workspace token for lists. The secret itself is only in the creation response. */
 function serializeToken(row: TokenRow & { creator_email?: string | null }) {
   return {
     id: row.id,

@@ -101,7 +101,7 @@ export function workspaceRoutes() {
         )
       }
       await trx.deleteFrom('memberships').where('workspace_id', '=', workspace.id).where('user_id', '=', user.id).execute()
-      // The auth check already rejects tokens whose creator is no member; revoking them also shows it in lists.
+      // The auth check already rejects tokens whose creator is no member. Revoking them too shows it in lists.
       const tokens = await trx
         .updateTable('workspace_tokens')
         .set({ revoked_at: time })
@@ -136,7 +136,7 @@ export function workspaceRoutes() {
     }
     const { db } = c.get('services').database
     await db.transaction().execute(async (trx) => {
-      // Audit records have no foreign key to the workspace, so they outlive it: they are kept six years.
+      // Audit records have no foreign key to the workspace, so they outlive it for their six-year retention.
       await recordAudit(
         c,
         { workspaceId: workspace.id, action: 'workspace.delete', targetType: 'workspace', targetId: workspace.id, data: { name: workspace.name } },

@@ -28,7 +28,7 @@ describe('workspace tokens through the CLI', () => {
     return result.json()
   }
 
-  /** A pipeline: no config, no login, only the token in its environment. */
+  /** Returns a CLI user with no config and no login, only the token in its environment, as in a pipeline. */
   function pipeline(token: string, env: Record<string, string> = {}) {
     return cliUser(server.url, { FLEXPA_TOKEN: token, ...env })
   }
@@ -136,7 +136,7 @@ describe('workspace tokens through the CLI', () => {
     const after = await ci.run(['keys', 'rotate', '--app', 'Portal', '--workspace', 'Acme'])
 
     expect(after.exitCode).toBe(3)
-    expect(after.stderr).toContain('its creator left the workspace')
+    expect(after.stderr).toContain('its creator is no longer a member')
     expect(after.stdout).toBe('')
   })
 
