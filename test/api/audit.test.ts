@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { declaredAccess } from '../../server/auth.js'
 import { addMember, createTestApp, signUp, type TestApp } from '../helpers/app.js'
 import { dialects } from '../helpers/database.js'
 
@@ -179,6 +180,32 @@ for (const dialect of await dialects()) {
     })
     afterAll(async () => {
       await test.close()
+    })
+
+    it('hides leave and delete from outsiders', async () => {
+      const admin = await signUp(test, { workspace_name: 'Private' })
+      const outsider = await signUp(test)
+      const path = `/v1/workspaces/${admin.workspace.id}`
+
+      const leave = await test.call('POST', `${path}/leave`, { token: outsider.token })
+      const remove = await test.call('DELETE', `${path}?confirm=Private`, { token: outsider.token })
+      const create = await test.call('POST', `${path}/tokens`, { token: outsider.token, body: { name: 'x', permissions: ['settings:read'] } })
+
+      expect(leave.status).toBe(404)
+      expect(remove.status).toBe(404)
+      expect(create.status).toBe(404)
+    })
+
+    it('declares access on every new route', () => {
+      const routes = test.app.routes.filter(
+        (route) => /\/(tokens|audit|leave)\b/.test(route.path) || (route.method === 'DELETE' && route.path === '/v1/workspaces/:workspace'),
+      )
+      const undeclared = routes.filter(
+        (route) => !test.app.routes.some((other) => other.path === route.path && other.method === route.method && declaredAccess(other.handler)),
+      )
+
+      expect(routes.length).toBeGreaterThanOrEqual(6)
+      expect(undeclared).toEqual([])
     })
 
     it('rejects the last admin leaving', async () => {
