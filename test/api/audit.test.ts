@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { declaredAccess } from '../../server/auth.js'
@@ -169,6 +170,14 @@ for (const dialect of await dialects()) {
       await expect(db.deleteFrom('audit_events').where('id', '=', 'aud_old10').execute()).rejects.toThrow(/append-only/)
       const kept = await db.selectFrom('audit_events').select('id').where('id', '=', 'aud_old10').execute()
       expect(kept).toHaveLength(1)
+    })
+
+    it.runIf(dialect === 'postgres')('rejects truncating audit rows', async () => {
+      const { db } = test.services.database
+
+      await expect(sql`truncate audit_events`.execute(db)).rejects.toThrow(/append-only/)
+      const kept = await db.selectFrom('audit_events').select('id').execute()
+      expect(kept.length).toBeGreaterThan(0)
     })
   })
 
