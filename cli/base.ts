@@ -34,6 +34,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected args!: BaseArgs<T>
   protected settings!: Settings
   private credentialPromise?: Promise<StoredCredential | null>
+  private tokenWorkspace?: string
 
   public override async init(): Promise<void> {
     await super.init()
@@ -70,13 +71,31 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         hint: 'run flexpa login, or set FLEXPA_TOKEN',
       })
     }
-    return new ApiClient(this.apiUrl, credential?.token ?? null, `flexpa-cli/${this.config.version} node/${process.versions.node}`)
+    const client = new ApiClient(this.apiUrl, credential?.token ?? null, `flexpa-cli/${this.config.version} node/${process.versions.node}`)
+    if (credential && this.needsTokenWorkspace(credential.token)) {
+      const { body } = await client.request('GET', '/v1/me')
+      this.tokenWorkspace = body.workspaces?.[0]?.id
+    }
+    return client
   }
 
-  /** The workspace to act in: --workspace, FLEXPA_WORKSPACE, then the one chosen with `workspaces use`. */
-  protected workspace(): string {
+  /** Reports whether to look up a workspace token's own workspace, the default when none is chosen. */
+  private needsTokenWorkspace(token: string): boolean {
+    if (!token.startsWith('fxw_') || !('workspace' in (this.ctor.flags ?? {}))) return false
+    return !this.chosenWorkspace()
+  }
+
+  private chosenWorkspace(): string | undefined {
     const flag = (this.flags as { workspace?: string }).workspace
-    const chosen = flag || process.env.FLEXPA_WORKSPACE || this.settings.workspace
+    return flag || process.env.FLEXPA_WORKSPACE || this.settings.workspace || undefined
+  }
+
+  /**
+   * Returns the workspace to act in: --workspace, FLEXPA_WORKSPACE, the one chosen with `workspaces use`,
+   * then, under a workspace token, the token's own workspace.
+   */
+  protected workspace(): string {
+    const chosen = this.chosenWorkspace() || this.tokenWorkspace
     if (!chosen) {
       throw new CliError('no workspace is selected', EXIT.usage, {
         code: 'missing_flag',

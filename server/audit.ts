@@ -13,6 +13,8 @@ export interface AuditEntry {
   targetId?: string
   /** Extra facts about the change. Never a secret or a PHI value. */
   data?: Record<string, unknown>
+  /** The acting user, where the request has no principal yet (sign-up). */
+  actor?: { userId: string; email: string }
 }
 
 export function clientAddress(c: Context<AppEnv>): string | null {
@@ -28,14 +30,19 @@ function actorOf(principal: Principal | undefined) {
   return { actor_type: 'user' as const, actor_id: principal.user.id, actor_label: principal.user.email }
 }
 
-/** Appends a record to the workspace's audit log, as the request's principal. */
+/**
+ * Appends a record to the workspace's audit log, as the request's principal. Records are never
+ * updated or deleted: the database rejects both (see the append-only migration).
+ */
 export async function recordAudit(
   c: Context<AppEnv>,
   entry: AuditEntry,
   db: Kysely<Database> = c.get('services').database.db,
   actorType?: 'operator',
 ): Promise<void> {
-  const actor = actorOf(c.get('principal'))
+  const actor = entry.actor
+    ? { actor_type: 'user' as const, actor_id: entry.actor.userId, actor_label: entry.actor.email }
+    : actorOf(c.get('principal'))
   await db
     .insertInto('audit_events')
     .values({

@@ -167,8 +167,22 @@ async function authenticateWorkspaceToken(c: Context<AppEnv>, token: string): Pr
   if (!row || row.revoked_at !== null || row.expires_at <= time) {
     throw new ApiError('session_expired', 'this workspace token is revoked, expired or unknown')
   }
+
   const user = await db.selectFrom('users').selectAll().where('id', '=', row.created_by).executeTakeFirst()
   if (!user) throw new ApiError('session_expired', 'this workspace token is revoked, expired or unknown')
+
+  // A token lives only as long as its creator's membership. After they leave or are removed, it is
+  // rejected as ended (401), not answered with 404 for a workspace it cannot see.
+  const membership = await db
+    .selectFrom('memberships')
+    .select('role')
+    .where('workspace_id', '=', row.workspace_id)
+    .where('user_id', '=', row.created_by)
+    .executeTakeFirst()
+  if (!membership) {
+    throw new ApiError('session_expired', 'this workspace token was disabled because its creator is no longer a member of the workspace')
+  }
+
   if (row.last_used_at === null || Date.parse(time) - Date.parse(row.last_used_at) > TOUCH_INTERVAL_MS) {
     await db.updateTable('workspace_tokens').set({ last_used_at: time }).where('id', '=', row.id).execute()
   }

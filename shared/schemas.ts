@@ -1,5 +1,7 @@
 import { z } from 'zod'
 
+import { PERMISSION_CODES, type Permission } from './permissions.js'
+
 /**
  * Request schemas of the HTTP API. The server validates bodies with them, the OpenAPI document
  * is generated from them, and the CLI types its requests with them.
@@ -101,4 +103,51 @@ export const KeyRotateBody = z.strictObject({
 export const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(500).optional(),
+})
+
+export const tokenName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters')
+
+export const TOKEN_DEFAULT_LIFETIME_SECONDS = 90 * 86_400
+export const TOKEN_MAX_LIFETIME_SECONDS = 365 * 86_400
+
+/** A workspace token's name, permissions (each held by its creator) and lifetime in seconds. */
+export const TokenCreateBody = z.strictObject({
+  name: tokenName,
+  permissions: z
+    .array(
+      z.enum(PERMISSION_CODES as [Permission, ...Permission[]], {
+        error: (issue) => `"${String(issue.input)}" is not a permission; valid codes: ${PERMISSION_CODES.join(', ')}`,
+      }),
+    )
+    .min(1, 'name at least one permission')
+    .max(PERMISSION_CODES.length, `at most ${PERMISSION_CODES.length} permissions`)
+    .transform((codes) => [...new Set(codes)]),
+  expires_in_seconds: z
+    .number()
+    .int('must be a whole number of seconds')
+    .min(60, 'must be at least 60 seconds')
+    .max(TOKEN_MAX_LIFETIME_SECONDS, `must be at most 365 days (${TOKEN_MAX_LIFETIME_SECONDS} seconds)`)
+    .default(TOKEN_DEFAULT_LIFETIME_SECONDS),
+})
+
+/**
+ * Filters of the audit log. `since` and `until` take an ISO 8601 date or a duration counted back
+ * from now (`2h`, `7d`). An `action` ending in `.` or `*` matches by prefix.
+ */
+export const AuditListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().max(500).optional(),
+  actor: z.string().trim().min(1).max(254).optional(),
+  action: z.string().trim().min(1).max(100).optional(),
+  since: z.string().trim().min(1).max(40).optional(),
+  until: z.string().trim().min(1).max(40).optional(),
+})
+
+/** Deleting a workspace needs its name typed back, so a wrong id in a script deletes nothing. */
+export const WorkspaceDeleteQuery = z.object({
+  confirm: z.string({ error: 'must be the workspace name, typed back' }).max(200),
 })

@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono'
 import { LoginBody, SignupBody } from '../../shared/schemas.js'
 import { newId } from '../../shared/tokens.js'
 import { access, currentPrincipal } from '../auth.js'
-import { clientAddress } from '../audit.js'
+import { clientAddress, recordAudit } from '../audit.js'
 import type { AppEnv } from '../context.js'
 import { ApiError, invalid } from '../errors.js'
 import { hashPassword, passwordProblem, verifyPassword } from '../passwords.js'
@@ -100,6 +100,13 @@ export function accountRoutes() {
       if (again) throw new ApiError('already_exists', `an account for ${input.email} already exists`, { field: 'email' })
       throw error
     }
+    await recordAudit(c, {
+      workspaceId: workspace.id,
+      action: 'workspace.create',
+      targetType: 'workspace',
+      targetId: workspace.id,
+      actor: { userId: user.id, email: user.email },
+    })
     const session = await startSession(c, user.id)
     return c.json({ user: serializeUser(user), workspace: serializeWorkspace(workspace), session }, 201)
   })

@@ -1,13 +1,17 @@
 import { Hono } from 'hono'
+import type { Transaction } from 'kysely'
 
-import { WorkspaceCreateBody, WorkspaceUpdateBody } from '../../shared/schemas.js'
+import { WorkspaceCreateBody, WorkspaceDeleteQuery, WorkspaceUpdateBody } from '../../shared/schemas.js'
 import { newId } from '../../shared/tokens.js'
 import { access, currentPrincipal, currentUser, workspaceAccess } from '../auth.js'
 import { recordAudit } from '../audit.js'
 import type { AppEnv } from '../context.js'
+import type { Dialect } from '../db/index.js'
+import type { Database } from '../db/schema.js'
+import { ApiError, invalid } from '../errors.js'
 import { serializeWorkspace } from '../serialize.js'
 import { now } from '../time.js'
-import { jsonBody } from '../validate.js'
+import { jsonBody, queryParams } from '../validate.js'
 
 export function workspaceRoutes() {
   const app = new Hono<AppEnv>()
@@ -76,6 +80,73 @@ export function workspaceRoutes() {
     return c.json({ workspace: serializeWorkspace(workspace), role, permissions })
   })
 
+  app.post('/workspaces/:workspace/leave', access('member'), async (c) => {
+    const { user } = currentUser(c)
+    const { workspace } = workspaceAccess(c)
+    const { db, dialect } = c.get('services').database
+    const time = now()
+    const revoked = await db.transaction().execute(async (trx) => {
+      await lockWorkspace(trx, dialect, workspace.id)
+      const membership = await trx
+        .selectFrom('memberships')
+        .select('role')
+        .where('workspace_id', '=', workspace.id)
+        .where('user_id', '=', user.id)
+        .executeTakeFirst()
+      if (!membership) throw new ApiError('not_found', `workspace "${c.req.param('workspace')}" was not found`)
+      if (membership.role === 'admin' && (await countAdmins(trx, workspace.id)) <= 1) {
+        throw new ApiError(
+          'precondition_failed',
+          `you are the last admin of ${workspace.name}; make another member admin first (flexpa team role), or delete the workspace (flexpa workspaces delete)`,
+        )
+      }
+      await trx.deleteFrom('memberships').where('workspace_id', '=', workspace.id).where('user_id', '=', user.id).execute()
+      // The auth check already rejects tokens whose creator is no member. Revoking them too shows it in lists.
+      const tokens = await trx
+        .updateTable('workspace_tokens')
+        .set({ revoked_at: time })
+        .where('workspace_id', '=', workspace.id)
+        .where('created_by', '=', user.id)
+        .where('revoked_at', 'is', null)
+        .returning('id')
+        .execute()
+      const tokenIds = tokens.map((token) => token.id)
+      await recordAudit(
+        c,
+        {
+          workspaceId: workspace.id,
+          action: 'member.leave',
+          targetType: 'user',
+          targetId: user.id,
+          data: { role: membership.role, revoked_token_ids: tokenIds },
+        },
+        trx,
+      )
+      return tokenIds
+    })
+    return c.json({ workspace: serializeWorkspace(workspace), left: true, revoked_token_ids: revoked })
+  })
+
+  app.delete('/workspaces/:workspace', access('team:manage'), queryParams(WorkspaceDeleteQuery), async (c) => {
+    currentUser(c)
+    const { workspace } = workspaceAccess(c)
+    const { confirm } = c.req.valid('query')
+    if (confirm !== workspace.name) {
+      throw invalid('confirm', `"${confirm}" does not match the workspace name "${workspace.name}"; nothing was deleted`)
+    }
+    const { db } = c.get('services').database
+    await db.transaction().execute(async (trx) => {
+      // Audit records have no foreign key to the workspace, so they outlive it for their six-year retention.
+      await recordAudit(
+        c,
+        { workspaceId: workspace.id, action: 'workspace.delete', targetType: 'workspace', targetId: workspace.id, data: { name: workspace.name } },
+        trx,
+      )
+      await trx.deleteFrom('workspaces').where('id', '=', workspace.id).execute()
+    })
+    return c.json({ id: workspace.id, name: workspace.name, deleted: true })
+  })
+
   return app
 }
 
@@ -84,4 +155,20 @@ async function workspaceSettings(c: Parameters<typeof workspaceAccess>[0]) {
   const { db } = c.get('services').database
   const current = await db.selectFrom('workspaces').selectAll().where('id', '=', workspace.id).executeTakeFirstOrThrow()
   return { ...serializeWorkspace(current), updated_at: current.updated_at }
+}
+
+/** Serializes membership changes of one workspace on PostgreSQL; SQLite runs one transaction at a time. */
+async function lockWorkspace(trx: Transaction<Database>, dialect: Dialect, workspaceId: string): Promise<void> {
+  if (dialect !== 'postgres') return
+  await trx.selectFrom('workspaces').select('id').where('id', '=', workspaceId).forUpdate().execute()
+}
+
+async function countAdmins(trx: Transaction<Database>, workspaceId: string): Promise<number> {
+  const row = await trx
+    .selectFrom('memberships')
+    .select((eb) => eb.fn.countAll<string | number>().as('admins'))
+    .where('workspace_id', '=', workspaceId)
+    .where('role', '=', 'admin')
+    .executeTakeFirstOrThrow()
+  return Number(row.admins)
 }
