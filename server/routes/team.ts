@@ -179,6 +179,12 @@ export function teamRoutes() {
     return c.json({ data: page.map(serializeMember), next_cursor: nextCursor })
   })
 
+  app.get(`${BASE}/members/:member`, access('team:read'), async (c) => {
+    const { workspace } = workspaceAccess(c)
+    const member = await findMember(c.get('services').database.db, workspace.id, c.req.param('member'))
+    return c.json(serializeMember(member))
+  })
+
   app.patch(`${BASE}/members/:member`, access('team:manage'), jsonBody(MemberRoleBody), async (c) => {
     const { workspace } = workspaceAccess(c)
     const input = c.req.valid('json')
