@@ -16,8 +16,11 @@ export interface SmtpReceiver {
   url: string
   port: number
   messages: ReceivedMail[]
-  /** Resolves with the first message to `address` (lower-case) that arrives, or that already did. */
-  waitFor(address: string, timeoutMs?: number): Promise<ReceivedMail>
+  /**
+   * Resolves with the first message to `address` (lower-case) whose text contains `contains`,
+   * among those that arrived already or arrive within the timeout.
+   */
+  waitFor(address: string, contains?: string, timeoutMs?: number): Promise<ReceivedMail>
   close(): Promise<void>
 }
 
@@ -49,7 +52,7 @@ function parse(raw: string, from: string, to: string[]): ReceivedMail {
  */
 export async function startSmtpReceiver(options: { reject?: (attempt: number) => boolean } = {}): Promise<SmtpReceiver> {
   const messages: ReceivedMail[] = []
-  const waiters: { address: string; resolve: (mail: ReceivedMail) => void }[] = []
+  const waiters: { matches: (mail: ReceivedMail) => boolean; resolve: (mail: ReceivedMail) => void }[] = []
   let attempts = 0
   const server = new SMTPServer({
     secure: false,
@@ -70,7 +73,7 @@ export async function startSmtpReceiver(options: { reject?: (attempt: number) =>
         const mail = parse(Buffer.concat(chunks).toString('latin1'), from, to)
         messages.push(mail)
         for (const waiter of [...waiters]) {
-          if (to.includes(waiter.address)) {
+          if (waiter.matches(mail)) {
             waiters.splice(waiters.indexOf(waiter), 1)
             waiter.resolve(mail)
           }
@@ -88,13 +91,14 @@ export async function startSmtpReceiver(options: { reject?: (attempt: number) =>
     url: `smtp://127.0.0.1:${port}`,
     port,
     messages,
-    waitFor(address, timeoutMs = 20_000) {
-      const found = messages.find((mail) => mail.to.includes(address))
+    waitFor(address, contains = '', timeoutMs = 20_000) {
+      const matches = (mail: ReceivedMail) => mail.to.includes(address) && mail.text.includes(contains)
+      const found = messages.find(matches)
       if (found) return Promise.resolve(found)
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no mail to ${address} within ${timeoutMs} ms`)), timeoutMs)
+        const timer = setTimeout(() => reject(new Error(`no mail to ${address} containing "${contains}" within ${timeoutMs} ms`)), timeoutMs)
         waiters.push({
-          address,
+          matches,
           resolve: (mail) => {
             clearTimeout(timer)
             resolve(mail)

@@ -37,7 +37,8 @@ Exit codes: 0 when every row ended invited or already there; 6 when any row was 
   ]
   static override strict = false
   static override args = {
-    email: Args.string({ description: 'Email addresses to invite (several may follow)' }),
+    // ignoreStdin keeps oclif from reading a piped provisioning file in as an address.
+    email: Args.string({ description: 'Email addresses to invite (several may follow)', ignoreStdin: true }),
   }
   static override flags = {
     ...workspaceFlag,

@@ -2,6 +2,7 @@ import { Args } from '@oclif/core'
 
 import { ROLES } from '../../../shared/permissions.js'
 import { BaseCommand, workspaceFlag } from '../../base.js'
+import { usageError } from '../../errors.js'
 import { note } from '../../output.js'
 
 export default class TeamRole extends BaseCommand<typeof TeamRole> {
@@ -14,11 +15,14 @@ export default class TeamRole extends BaseCommand<typeof TeamRole> {
   ]
   static override args = {
     member: Args.string({ description: 'User id or email address of the member', required: true }),
-    role: Args.string({ description: 'The new role', required: true, options: [...ROLES] }),
+    role: Args.string({ description: `The new role: ${ROLES.join(' or ')}`, required: true }),
   }
   static override flags = { ...workspaceFlag }
 
   async run(): Promise<void> {
+    if (!(ROLES as readonly string[]).includes(this.args.role)) {
+      throw usageError(`role "${this.args.role}" is not one of ${ROLES.join(', ')}`)
+    }
     const { body } = await (await this.client()).request('PATCH', this.workspacePath(`/members/${encodeURIComponent(this.args.member)}`), {
       body: { role: this.args.role },
     })
