@@ -19,7 +19,8 @@ pre { padding: .75rem; white-space: pre-wrap; }
 
 /**
  * Renders a whole page. The links of these pages carry secrets, so the headers forbid caching,
- * framing and sending the address on as a Referer; the style runs under a per-response nonce.
+ * framing and sending the address to other sites as a Referer; the style runs under a
+ * per-response nonce.
  */
 export function renderPage(c: Context<AppEnv>, title: string, body: Child, status: 200 | 403 | 404 | 409 | 410 | 422 = 200) {
   const nonce = randomBytes(16).toString('base64')
@@ -28,7 +29,7 @@ export function renderPage(c: Context<AppEnv>, title: string, body: Child, statu
     `default-src 'none'; style-src 'nonce-${nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
   )
   c.header('Cache-Control', 'no-store')
-  c.header('Referrer-Policy', 'no-referrer')
+  c.header('Referrer-Policy', 'same-origin')
   c.header('X-Content-Type-Options', 'nosniff')
   c.header('X-Frame-Options', 'DENY')
   const page = (
@@ -61,15 +62,17 @@ function allowedOrigins(c: Context<AppEnv>): string[] {
 
 /**
  * Rejects a form post that a browser sent from another site. Browsers send Origin on every form
- * post; a request with neither Origin nor `Sec-Fetch-Site: same-origin` is rejected too.
+ * post, but as "null" under some referrer policies; then `Sec-Fetch-Site: same-origin` must vouch
+ * for the request. A request with neither is rejected too.
  */
 export function sameOriginForm(): MiddlewareHandler<AppEnv> {
   return async function checkSameOrigin(c, next) {
-    const origin = c.req.header('origin')
+    const header = c.req.header('origin')
+    const origin = header === 'null' ? undefined : header
     const site = c.req.header('sec-fetch-site')
     const sameOrigin = origin !== undefined ? allowedOrigins(c).includes(origin) : site === 'same-origin'
     if (!sameOrigin || (site !== undefined && site !== 'same-origin')) {
-      c.get('logger').warn({ origin: origin ?? null, sec_fetch_site: site ?? null }, 'form post from another origin rejected')
+      c.get('logger').warn({ origin: header ?? null, sec_fetch_site: site ?? null }, 'form post from another origin rejected')
       return renderPage(c, 'Request rejected', <p>This form can only be sent from the page that shows it. Open the link from your email again.</p>, 403)
     }
     await next()

@@ -185,7 +185,7 @@ describe.each(await dialects())('team API on %s', (dialect) => {
     expect(html).toContain('<form method="post">')
     expect(html).toContain('Acme &lt;script&gt;alert(1)&lt;/script&gt;')
     expect(html).not.toContain('<script>')
-    expect(page.headers.get('referrer-policy')).toBe('no-referrer')
+    expect(page.headers.get('referrer-policy')).toBe('same-origin')
     expect(page.headers.get('cache-control')).toBe('no-store')
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'")
 
@@ -196,6 +196,8 @@ describe.each(await dialects())('team API on %s', (dialect) => {
     expect(crossSite.status).toBe(403)
     expect(noOrigin.status).toBe(403)
     expect(fetchCrossSite.status).toBe(403)
+    const nullCrossSite = await postForm(path, fields, { origin: 'null', 'sec-fetch-site': 'cross-site' })
+    expect(nullCrossSite.status).toBe(403)
 
     const weak = await postForm(path, { ...fields, password: 'short', password_confirmation: 'short' })
     expect(weak.status).toBe(422)
@@ -203,7 +205,7 @@ describe.each(await dialects())('team API on %s', (dialect) => {
     const differ = await postForm(path, { ...fields, password_confirmation: `${PASSWORD}!` })
     expect(differ.status).toBe(422)
 
-    const joined = await postForm(path, fields)
+    const joined = await postForm(path, fields, { origin: 'null', 'sec-fetch-site': 'same-origin' })
     expect(joined.status).toBe(200)
     expect(await joined.text()).toContain('flexpa login --email newcomer@example.com')
 
