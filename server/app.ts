@@ -6,6 +6,7 @@ import { randomBase62 } from '../shared/tokens.js'
 import type { AppEnv, Services } from './context.js'
 import { ApiError } from './errors.js'
 import { openApiDocument } from './openapi.js'
+import { redactPath } from './redact.js'
 import { access } from './auth.js'
 import { pageRoutes } from './pages/routes.js'
 import { accountMailRoutes } from './routes/account-mail.js'
@@ -16,11 +17,6 @@ import { teamRoutes } from './routes/team.js'
 import { workspaceRoutes } from './routes/workspaces.js'
 
 const MAX_BODY_BYTES = 1_048_576
-
-/** Hides the secret part of invitation, reset and verification links in logged paths. */
-export function redactPath(path: string): string {
-  return path.replace(/\b(fx[ivr]_)[0-9A-Za-z]+/g, '$1[redacted]')
-}
 
 /** Builds the HTTP API. Tests call `app.request()` on it; `bin/server.js` serves it on a port. */
 export function createApp(services: Services): Hono<AppEnv> {

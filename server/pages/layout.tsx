@@ -19,7 +19,7 @@ pre { padding: .75rem; white-space: pre-wrap; }
 
 /**
  * Renders a whole page. The links of these pages carry secrets, so the headers forbid caching,
- * framing and sending the address to other sites as a Referer; the style runs under a
+ * framing and sending the address to other sites as a Referer. The style runs under a
  * per-response nonce.
  */
 export function renderPage(c: Context<AppEnv>, title: string, body: Child, status: 200 | 403 | 404 | 409 | 410 | 422 = 200) {
@@ -62,8 +62,8 @@ function allowedOrigins(c: Context<AppEnv>): string[] {
 
 /**
  * Rejects a form post that a browser sent from another site. Browsers send Origin on every form
- * post, but as "null" under some referrer policies; then `Sec-Fetch-Site: same-origin` must vouch
- * for the request. A request with neither is rejected too.
+ * post, but Chromium sends "null" under a no-referrer policy, so then `Sec-Fetch-Site:
+ * same-origin` must vouch for the request. A request with neither header is rejected too.
  */
 export function sameOriginForm(): MiddlewareHandler<AppEnv> {
   return async function checkSameOrigin(c, next) {

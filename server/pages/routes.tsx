@@ -8,6 +8,7 @@ import { recordAudit } from '../audit.js'
 import type { AppEnv } from '../context.js'
 import { ApiError } from '../errors.js'
 import { hashPassword, passwordProblem } from '../passwords.js'
+import { redactPath } from '../redact.js'
 import {
   acceptInvitation,
   findInvitationByToken,
@@ -36,10 +37,11 @@ type FoundInvitation = Invitation & { workspace_name: string }
 
 /** Renders why an invitation link cannot be used: unknown, used, revoked or expired. */
 function unusableInvitationPage(c: PageContext, invitation: FoundInvitation | undefined) {
+  const state = invitation ? invitationState(invitation) : 'unknown'
+  c.get('logger').info({ invitation_id: invitation?.id ?? null, state }, 'invitation link rejected')
   if (!invitation) {
     return invalidInvitationPage(c, 'This invitation link is not valid. Check that the whole link was opened.')
   }
-  const state = invitationState(invitation)
   if (state === 'accepted') return invalidInvitationPage(c, 'This invitation was already used; each link works once.')
   if (state === 'revoked') return invalidInvitationPage(c, 'This invitation was revoked.')
   return invalidInvitationPage(c, 'This invitation expired.')
@@ -130,9 +132,12 @@ async function joinWithNewAccount(c: PageContext, token: string) {
       await trx.insertInto('users').values(user).execute()
     })
   } catch (error) {
+    // Another request used the link, or created an account for the address, in the meantime.
+    const raced = error instanceof ApiError || isUniqueViolation(error)
+    if (!raced) throw error
+    c.get('logger').info({ invitation_id: invitation.id, err: (error as Error).message }, 'invitation page lost a race')
     if (error instanceof ApiError) return invalidInvitationPage(c, 'This invitation was already used; each link works once.')
-    if (isUniqueViolation(error)) return existingAccountPage(c, invitation, token)
-    throw error
+    return existingAccountPage(c, invitation, token)
   }
   await recordAudit(c, {
     workspaceId: invitation.workspace_id,
@@ -156,6 +161,7 @@ async function joinWithNewAccount(c: PageContext, token: string) {
 }
 
 function invalidLinkPage(c: PageContext, title: string, next: string) {
+  c.get('logger').info({ path: redactPath(c.req.path) }, 'account link rejected: unknown, used, expired or replaced')
   return renderPage(
     c,
     title,
@@ -266,7 +272,7 @@ async function verifyEmail(c: PageContext, token: string) {
 }
 
 /**
- * The pages that links in emails open: joining a workspace by invitation, setting a new password
+ * Serves the pages that links in emails open: joining a workspace by invitation, setting a new password
  * and verifying an address. Forms post back to the same address, from the same origin only.
  */
 export function pageRoutes() {

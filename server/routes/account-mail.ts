@@ -20,8 +20,8 @@ function throttled(retryAfter: number): ApiError {
 export function accountMailRoutes() {
   const app = new Hono<AppEnv>()
 
-  // The answer is the same whether or not an account uses the address, so that the route cannot
-  // tell anyone which addresses have accounts. The throttle keys do not depend on it either.
+  // The response is the same whether or not an account uses the address, so that the route
+  // reveals no account. The throttle keys do not depend on it either.
   app.post('/auth/password-reset', access('public'), jsonBody(PasswordResetRequestBody), async (c) => {
     const { email } = c.req.valid('json')
     const { database, config } = c.get('services')

@@ -120,6 +120,7 @@ async function inviteOne(c: Context<AppEnv>, raw: string, role: Role): Promise<I
 
   const retryAfter = await throttleInvitation(c, workspace.id, address)
   if (retryAfter !== null) {
+    c.get('logger').warn({ workspace_id: workspace.id, retry_after: retryAfter }, 'invitation mail rate limited')
     return { email: address, role, outcome: 'rate_limited', reason: `too many invitations; try again in ${retryAfter} seconds`, retry_after: retryAfter }
   }
   // An expired invitation of the address is replaced by the new one.
@@ -141,7 +142,7 @@ async function inviteOne(c: Context<AppEnv>, raw: string, role: Role): Promise<I
   return { email: address, role, outcome: 'invited', invitation_id: issued.invitation.id }
 }
 
-/** The user behind the request: the signed-in person, or the creator of a workspace token. */
+/** Returns the user behind the request: the signed-in person, or the creator of a workspace token. */
 function currentUserId(c: Context<AppEnv>): string | null {
   return c.get('principal')?.user.id ?? null
 }

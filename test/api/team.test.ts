@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { redactPath } from '../../server/app.js'
+import { redactPath } from '../../server/redact.js'
 import { addMember, createTestApp, signUp, type TestApp } from '../helpers/app.js'
 import { dialects } from '../helpers/database.js'
 

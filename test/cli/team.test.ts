@@ -62,7 +62,7 @@ describe('team commands', () => {
     expect(mixed.stdout).toContain('already invited')
     expect(mixed.stdout).toContain('already a member')
     expect(mixed.stderr).toContain('not-an-address: invalid address')
-    expect(mixed.stderr).toContain('1 of 3 rows were refused')
+    expect(mixed.stderr).toContain('1 of 3 rows were rejected')
 
     const mail = await smtp.waitFor('lin@team.example', '/invitations/')
     expect(mail.subject).toContain('Team Test')

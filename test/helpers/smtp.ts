@@ -48,7 +48,7 @@ function parse(raw: string, from: string, to: string[]): ReceivedMail {
 
 /**
  * Starts a plain SMTP receiver on a loopback port (no TLS, no authentication). `reject` decides,
- * per message, whether to answer with a temporary failure (451) instead of accepting it.
+ * per message, whether to reply with a temporary failure (451) instead of accepting it.
  */
 export async function startSmtpReceiver(options: { reject?: (attempt: number) => boolean } = {}): Promise<SmtpReceiver> {
   const messages: ReceivedMail[] = []

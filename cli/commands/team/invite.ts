@@ -29,7 +29,7 @@ export default class TeamInvite extends BaseCommand<typeof TeamInvite> {
   static override summary = 'Invite people to the workspace by email'
   static override description = `Sends each address an email with a link to join, valid for 7 days and usable once. With --from-file, reads one "email,role" per line (the role may be left out; blank lines, # comments and an "email,role" header are skipped). Running the same file again is safe: addresses that are already members or already invited are reported as such.
 
-Exit codes: 0 when every row ended invited or already there; 6 when any row was refused (each row's reason is shown); 2 when the file itself is malformed. Needs team:manage.`
+Exit codes: 0 when every row ended invited or already there; 6 when any row was rejected (each row's reason is shown); 2 when the file itself is malformed. Needs team:manage.`
   static override examples = [
     '<%= config.bin %> team invite ada@example.com grace@example.com',
     '<%= config.bin %> team invite lead@example.com --role admin',
@@ -51,7 +51,7 @@ Exit codes: 0 when every row ended invited or already there; 6 when any row was 
     const { body } = await (await this.client()).request<{ data: InviteResult[] }>('POST', this.workspacePath('/invitations'), {
       body: { invitations: rows },
     })
-    const refused = body.data.filter((row) => !INVITE_SUCCESS.includes(row.outcome))
+    const rejected = body.data.filter((row) => !INVITE_SUCCESS.includes(row.outcome))
 
     await this.output(body, () =>
       printTable(body.data, [
@@ -61,9 +61,9 @@ Exit codes: 0 when every row ended invited or already there; 6 when any row was 
         { header: 'Detail', get: (row) => row.reason ?? row.invitation_id ?? row.user_id },
       ]),
     )
-    for (const row of refused) note(`${row.email}: ${DESCRIBED[row.outcome] ?? row.outcome}${row.reason ? ` (${row.reason})` : ''}`)
-    if (refused.length > 0) {
-      note(`${refused.length} of ${body.data.length} rows were refused; fix them and run the same command again.`)
+    for (const row of rejected) note(`${row.email}: ${DESCRIBED[row.outcome] ?? row.outcome}${row.reason ? ` (${row.reason})` : ''}`)
+    if (rejected.length > 0) {
+      note(`${rejected.length} of ${body.data.length} rows were rejected; fix them and run the same command again.`)
       process.exitCode = EXIT.conflict
     }
   }
