@@ -20,6 +20,7 @@ import { now } from '../time.js'
 import { ErrorLine, formFields, PasswordFields, renderPage, sameOriginForm } from './layout.js'
 
 type PageContext = Context<AppEnv>
+type FoundInvitation = Invitation & { workspace_name: string }
 
 function invalidInvitationPage(c: PageContext, reason: string) {
   return renderPage(
@@ -33,8 +34,6 @@ function invalidInvitationPage(c: PageContext, reason: string) {
   )
 }
 
-type FoundInvitation = Invitation & { workspace_name: string }
-
 /** Renders why an invitation link cannot be used: unknown, used, revoked or expired. */
 function unusableInvitationPage(c: PageContext, invitation: FoundInvitation | undefined) {
   const state = invitation ? invitationState(invitation) : 'unknown'
@@ -47,7 +46,7 @@ function unusableInvitationPage(c: PageContext, invitation: FoundInvitation | un
   return invalidInvitationPage(c, 'This invitation expired.')
 }
 
-function existingAccountPage(c: PageContext, invitation: Invitation & { workspace_name: string }, token: string) {
+function existingAccountPage(c: PageContext, invitation: FoundInvitation, token: string) {
   const link = invitationLink(c.get('services').config.publicUrl, token)
   return renderPage(
     c,
@@ -65,7 +64,7 @@ function existingAccountPage(c: PageContext, invitation: Invitation & { workspac
 
 function invitationForm(
   c: PageContext,
-  invitation: Invitation & { workspace_name: string },
+  invitation: FoundInvitation,
   values: { name: string; error: string | null },
 ) {
   return renderPage(
