@@ -335,6 +335,22 @@ describe.each(await dialects())('team API on %s', (dialect) => {
     expect(JSON.parse(audit[1].data ?? '{}')).toMatchObject({ from: 'admin', to: 'member' })
   })
 
+  it('keeps one admin under concurrent demotions', async () => {
+    const first = await signUp(test)
+    const second = await signUp(test)
+    await addMember(test, first.workspace.id, second.user.id, 'admin')
+    const ws = `/v1/workspaces/${first.workspace.id}`
+
+    const results = await Promise.all([
+      test.call('PATCH', `${ws}/members/${second.user.id}`, { token: first.token, body: { role: 'member' } }),
+      test.call('PATCH', `${ws}/members/${first.user.id}`, { token: second.token, body: { role: 'member' } }),
+    ])
+
+    expect(results.map((result) => result.status).sort()).toEqual([200, 412])
+    const members = await test.call('GET', `${ws}/members`, { token: first.token })
+    expect(members.body.data.filter((row: { role: string }) => row.role === 'admin')).toHaveLength(1)
+  })
+
   it('applies removal and demotion on the next request', async () => {
     const admin = await signUp(test)
     const colleague = await signUp(test)
