@@ -6,12 +6,16 @@ import { randomBase62 } from '../shared/tokens.js'
 import type { AppEnv, Services } from './context.js'
 import { ApiError } from './errors.js'
 import { openApiDocument } from './openapi.js'
+import { redactPath } from './redact.js'
 import { access } from './auth.js'
+import { pageRoutes } from './pages/routes.js'
+import { accountMailRoutes } from './routes/account-mail.js'
 import { accountRoutes } from './routes/accounts.js'
 import { applicationRoutes } from './routes/applications.js'
 import { auditRoutes } from './routes/audit.js'
 import { profileRoutes } from './routes/profile.js'
 import { tokenRoutes } from './routes/tokens.js'
+import { teamRoutes } from './routes/team.js'
 import { workspaceRoutes } from './routes/workspaces.js'
 
 const MAX_BODY_BYTES = 1_048_576
@@ -30,7 +34,7 @@ export function createApp(services: Services): Hono<AppEnv> {
     await next()
     c.header('X-Request-Id', requestId)
     c.get('logger').info(
-      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      { method: c.req.method, path: redactPath(c.req.path), status: c.res.status, ms: Math.round(performance.now() - started) },
       'request',
     )
   })
@@ -55,6 +59,9 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route('/v1', applicationRoutes())
   app.route('/v1', tokenRoutes())
   app.route('/v1', auditRoutes())
+  app.route('/v1', teamRoutes())
+  app.route('/v1', accountMailRoutes())
+  app.route('/', pageRoutes())
 
   app.notFound((c) => {
     const error = new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)
@@ -72,7 +79,7 @@ export function createApp(services: Services): Hono<AppEnv> {
       return c.json({ error: { code, message: error.message || 'invalid request' } }, error.status)
     }
     const logger = c.get('logger') ?? services.logger
-    logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error')
+    logger.error({ err: error, method: c.req.method, path: redactPath(c.req.path) }, 'unhandled error')
     const requestId = c.get('requestId')
     return c.json(
       {

@@ -35,6 +35,7 @@ export default class Signup extends BaseCommand<typeof Signup> {
     const source = await rememberLogin(api, body, this.json)
     await this.output({ user: body.user, workspace: body.workspace, credential_source: source }, () => {
       note(`Signed up as ${body.user.email}; workspace ${body.workspace.name} (${body.workspace.id}) is selected.`)
+      note(`A link to verify ${body.user.email} was emailed there; flexpa profile verify-email sends a new one.`)
       note('Next: flexpa apps create <name>')
     })
   }

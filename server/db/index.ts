@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 import createDebug from 'debug'
-import { Kysely, Migrator, PostgresDialect, sql, SqliteAdapter, SqliteDialect, type LogEvent } from 'kysely'
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type LogEvent } from 'kysely'
 
 import { migrations } from './migrations/index.js'
 import type { Database } from './schema.js'
@@ -93,16 +93,24 @@ async function openPostgres(url: string): Promise<DatabaseHandle> {
   return { db, dialect: 'postgres', file: null, postgresUrl: url, close: () => db.destroy() }
 }
 
+/**
+ * Returns the schema that unqualified names resolve to on PostgreSQL, or undefined on SQLite.
+ * Kysely's Migrator looks for its own tables in every schema unless it is given one, so a second
+ * schema on the same server would otherwise make it skip creating them.
+ */
+async function postgresSchema(db: Kysely<Database>): Promise<string | undefined> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return undefined
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
+  return rows[0]?.schema
+}
+
 /** Runs every pending migration, and fails with the migration's own error if one fails. */
 export async function migrate(db: Kysely<Database>): Promise<void> {
-  // Kysely looks for its migration tables in every schema unless told which one, so on a PostgreSQL
-  // database with several schemas it would find another schema's tables and skip creating its own.
-  let migrationTableSchema: string | undefined
-  if (!(db.getExecutor().adapter instanceof SqliteAdapter)) {
-    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
-    migrationTableSchema = rows[0]?.schema
-  }
-  const migrator = new Migrator({ db, migrationTableSchema, provider: { getMigrations: async () => migrations } })
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableSchema: await postgresSchema(db),
+  })
   const { error, results } = await migrator.migrateToLatest()
   const failed = results?.find((result) => result.status === 'Error')
   if (error) {

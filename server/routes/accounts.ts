@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono'
 
 import { LoginBody, SignupBody } from '../../shared/schemas.js'
 import { newId } from '../../shared/tokens.js'
+import { sendAccountLink } from '../account-mail.js'
 import { access, currentPrincipal } from '../auth.js'
 import { clientAddress, recordAudit } from '../audit.js'
 import type { AppEnv } from '../context.js'
@@ -108,6 +109,9 @@ export function accountRoutes() {
       actor: { userId: user.id, email: user.email },
     })
     const session = await startSession(c, user.id)
+    const { config } = c.get('services')
+    await sendAccountLink(db, config.publicUrl, user, 'email_verification')
+    c.get('services').notifyMail()
     return c.json({ user: serializeUser(user), workspace: serializeWorkspace(workspace), session }, 201)
   })
 
