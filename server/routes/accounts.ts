@@ -35,15 +35,17 @@ export async function throttleLogin(c: Context<AppEnv>, email: string, userId: s
   if (!pair.allowed) throw throttled(pair.retryAfter)
   const byAddress = await hit(db, `login:address:${address}`, LOGIN_LIMITS.address, LOGIN_WINDOW_MS)
   if (!byAddress.allowed) throw throttled(byAddress.retryAfter)
-  if (userId === null) return
-  const known = await db
-    .selectFrom('sessions')
-    .select('id')
-    .where('user_id', '=', userId)
-    .where('address', '=', address)
-    .limit(1)
-    .executeTakeFirst()
-  if (known) return
+  if (userId !== null) {
+    const known = await db
+      .selectFrom('sessions')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('address', '=', address)
+      .limit(1)
+      .executeTakeFirst()
+    if (known) return
+  }
+  // Unknown emails count too, so that hitting this limit does not reveal which accounts exist.
   const byAccount = await hit(db, `login:account:${email}`, LOGIN_LIMITS.account, LOGIN_WINDOW_MS)
   if (!byAccount.allowed) throw throttled(byAccount.retryAfter)
 }
