@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 import createDebug from 'debug'
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely'
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, sql, SqliteDialect, type LogEvent } from 'kysely'
 
 import { migrations } from './migrations/index.js'
 import type { Database } from './schema.js'
@@ -95,11 +95,26 @@ async function openPostgres(url: string): Promise<DatabaseHandle> {
 
 /** Runs every pending migration, and fails with the migration's own error if one fails. */
 export async function migrate(db: Kysely<Database>): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } })
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableSchema: await postgresSchema(db),
+  })
   const { error, results } = await migrator.migrateToLatest()
   const failed = results?.find((result) => result.status === 'Error')
   if (error) {
     const name = failed ? ` ${failed.migrationName}` : ''
     throw new DatabaseSetupError(`migration${name} failed: ${String((error as Error).message ?? error)}`)
   }
+}
+
+/**
+ * Returns the current PostgreSQL schema, or undefined on SQLite. Kysely's Migrator looks for its
+ * own tables in every schema unless it is given one, so a second schema in the same database (a
+ * test run, another deployment) would make it skip creating them in ours.
+ */
+async function postgresSchema(db: Kysely<Database>): Promise<string | undefined> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return undefined
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
+  return rows[0]?.schema
 }
