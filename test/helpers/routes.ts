@@ -9,8 +9,6 @@ export interface DeclaredRoute {
   path: string
   /** The access of the route's first handler, or undefined when it declares none. */
   access: Access | undefined
-  /** Every handler of the route declares its access somewhere, not only the first. */
-  accessAnywhere: Access | undefined
   schemas: DeclaredSchema[]
 }
 
@@ -25,13 +23,12 @@ export function declaredRoutes(app: Hono<any>): DeclaredRoute[] {
     const key = `${entry.method} ${entry.path}`
     let route = routes.get(key)
     if (!route) {
-      route = { method: entry.method, path: entry.path, access: undefined, accessAnywhere: undefined, schemas: [], handlers: [] }
+      route = { method: entry.method, path: entry.path, access: undefined, schemas: [], handlers: [] }
       routes.set(key, route)
     }
     route.handlers.push(entry.handler)
     const schema = declaredSchema(entry.handler)
     if (schema) route.schemas.push(schema)
-    route.accessAnywhere ??= declaredAccess(entry.handler)
   }
   return [...routes.values()].map(({ handlers, ...route }) => ({ ...route, access: declaredAccess(handlers[0]) }))
 }
