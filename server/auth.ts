@@ -191,16 +191,18 @@ export async function resolveWorkspace(
 ): Promise<WorkspaceAccess> {
   const { db } = c.get('services').database
   const missing = new ApiError('not_found', `workspace "${reference}" was not found`)
-  let query = db
+  const query = db
     .selectFrom('memberships')
     .innerJoin('workspaces', 'workspaces.id', 'memberships.workspace_id')
     .selectAll('workspaces')
     .select(['memberships.role', 'memberships.phi_withheld'])
     .where('memberships.user_id', '=', principal.user.id)
-  query = reference.startsWith('ws_')
-    ? query.where('workspaces.id', '=', reference)
-    : query.where((eb) => eb(eb.fn('lower', ['workspaces.name']), '=', reference.toLowerCase()))
-  const rows = await query.execute()
+  // Names are compared in JavaScript: SQLite's lower() folds ASCII letters only, so "Ärzte" would
+  // match neither "ärzte" nor itself there. A user belongs to few workspaces.
+  const wanted = reference.toLowerCase()
+  const rows = reference.startsWith('ws_')
+    ? await query.where('workspaces.id', '=', reference).execute()
+    : (await query.execute()).filter((row) => row.name.toLowerCase() === wanted)
   if (rows.length === 0) throw missing
   if (rows.length > 1) {
     throw new ApiError(

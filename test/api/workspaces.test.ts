@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { addMember, createTestApp, type TestApp } from '../helpers/app.js'
+import { dialects } from '../helpers/database.js'
 import { createPrincipals, insertWorkspaceToken, type PrincipalFixture } from '../helpers/principals.js'
 
 describe('workspaces', () => {
@@ -118,5 +119,29 @@ describe('workspaces', () => {
     expect(shown.body.name).toBe('Renamed Lab')
     expect(audit).toHaveLength(1)
     expect(audit[0].actor_type).toBe('token')
+  })
+})
+
+const DIALECTS = await dialects()
+
+describe.each(DIALECTS)('workspace names on %s', (dialect) => {
+  let test: TestApp
+
+  beforeAll(async () => {
+    test = await createTestApp(dialect)
+  })
+  afterAll(async () => {
+    await test?.close()
+  })
+
+  it.each(['Ärzte Nord', 'ärzte nord', 'ÄRZTE NORD'])('resolves a non-ASCII name given as %s', async (reference) => {
+    const fixture = await createPrincipals(test)
+    const admin = await fixture.session(fixture.admin)
+    const created = await test.call('POST', '/v1/workspaces', { token: admin, body: { name: 'Ärzte Nord' } })
+
+    const answer = await test.call('GET', `/v1/workspaces/${encodeURIComponent(reference)}`, { token: admin })
+
+    expect(answer.status).toBe(200)
+    expect(answer.body.id).toBe(created.body.id)
   })
 })
