@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { issueKeyPair } from '../../server/keys.js'
 import { createTestApp, type TestApp } from '../helpers/app.js'
 import { createPrincipals, type PrincipalFixture } from '../helpers/principals.js'
 
@@ -208,5 +209,53 @@ describe('keys', () => {
     const answer = await rotate(app.id, {}, member)
 
     expect(answer.status).toBe(200)
+  })
+
+  describe('with live keys', () => {
+    async function appWithLiveKeys() {
+      const app = await newApp()
+      const live = await issueKeyPair(test.services.database.db, app.id, fixture.workspaceId, 'live')
+      return { app, live }
+    }
+
+    it('needs api-keys-live:manage to delete the application', async () => {
+      const { app } = await appWithLiveKeys()
+      const member = await fixture.session(fixture.member)
+
+      const byMember = await test.call('DELETE', `${base}/apps/${app.id}`, { token: member })
+      const byAdmin = await test.call('DELETE', `${base}/apps/${app.id}`, { token: admin })
+
+      expect(byMember.status).toBe(403)
+      expect(byMember.body.error.permission).toBe('api-keys-live:manage')
+      expect(byAdmin.status).toBe(200)
+    })
+
+    it('needs api-keys-live:manage to expire a live secret', async () => {
+      const { live } = await appWithLiveKeys()
+      await test.services.database.db
+        .updateTable('api_keys')
+        .set({ expires_at: new Date(Date.now() + 3600_000).toISOString() })
+        .where('id', '=', live.secret_key_id)
+        .execute()
+      const member = await fixture.session(fixture.member)
+
+      const byMember = await test.call('POST', `${base}/keys/${live.secret_key_id}/expire`, { token: member })
+      const byAdmin = await test.call('POST', `${base}/keys/${live.secret_key_id}/expire`, { token: admin })
+
+      expect(byMember.status).toBe(403)
+      expect(byMember.body.error.permission).toBe('api-keys-live:manage')
+      expect(byAdmin.status).toBe(200)
+    })
+
+    it('lists live keys beside test keys', async () => {
+      const { app, live } = await appWithLiveKeys()
+
+      const keys = await listKeys(app.id)
+
+      expect(keys.filter((key) => key.mode === 'live').map((key) => key.id).sort()).toEqual(
+        [live.publishable_key_id, live.secret_key_id].sort(),
+      )
+      expect(keys.find((key) => key.id === live.secret_key_id)!.secret_key_hint).toBe(`sk_live_…${live.secret_key.slice(-4)}`)
+    })
   })
 })
