@@ -91,4 +91,28 @@ describe.each(DIALECTS)('simultaneous rotations on %s', (dialect) => {
       expect(answer.body.error.code).toBe('idempotency_in_progress')
     }
   })
+
+  it('creates one of many simultaneous applications with one name', async () => {
+    const tokens = await Promise.all(Array.from({ length: 6 }, () => fixture.session(fixture.admin)))
+
+    const answers = await Promise.all(
+      tokens.map((token, index) => test.call('POST', `${base}/apps`, { token, body: { name: index % 2 ? 'Twin App' : 'twin app' } })),
+    )
+
+    const statuses = answers.map((answer) => answer.status).sort()
+    expect(statuses).toEqual([201, 409, 409, 409, 409, 409])
+    for (const answer of answers.filter((one) => one.status === 409)) expect(answer.body.error.code).toBe('already_exists')
+  })
+
+  it('signs up one of two simultaneous accounts with one email', async () => {
+    const email = `race-${Date.now()}@example.com`
+    const body = (name: string) => ({ email, name, password: 'quiet meadow under snow' })
+
+    const answers = await Promise.all([
+      test.call('POST', '/v1/auth/signup', { body: body('First') }),
+      test.call('POST', '/v1/auth/signup', { body: body('Second') }),
+    ])
+
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409])
+  })
 })
