@@ -133,7 +133,7 @@ describe('accounts', () => {
   })
 
   describe('login', () => {
-    it('answers an unknown email like a wrong password', async () => {
+    it('treats an unknown email like a wrong password', async () => {
       const email = uniqueEmail('known')
       await signUp(test, email)
 

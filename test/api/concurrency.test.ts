@@ -26,7 +26,7 @@ describe.each(DIALECTS)('simultaneous rotations on %s', (dialect) => {
     const app = await test.call('POST', `${base}/apps`, { token: admin, body: { name: `Race ${grace}` } })
     const tokens = await Promise.all(Array.from({ length: ROTATIONS }, () => fixture.session(fixture.admin)))
 
-    const answers = await Promise.all(
+    const responses = await Promise.all(
       tokens.map((token) =>
         test.call('POST', `${base}/apps/${app.body.id}/keys/test/rotate`, { token, body: { expire_old_in_seconds: grace } }),
       ),
@@ -41,10 +41,10 @@ describe.each(DIALECTS)('simultaneous rotations on %s', (dialect) => {
     const now = new Date().toISOString()
     const valid = rows.filter((row) => row.expires_at === null || row.expires_at > now)
     const active = rows.filter((row) => row.expires_at === null)
-    const issued = answers.map((answer) => answer.body.secret_key_id as string)
-    const replaced = answers.map((answer) => answer.body.previous_secret?.id as string)
-    expect(answers.map((answer) => answer.status)).toEqual(Array(ROTATIONS).fill(200))
-    expect(new Set(answers.map((answer) => answer.body.secret_key)).size).toBe(ROTATIONS)
+    const issued = responses.map((response) => response.body.secret_key_id as string)
+    const replaced = responses.map((response) => response.body.previous_secret?.id as string)
+    expect(responses.map((response) => response.status)).toEqual(Array(ROTATIONS).fill(200))
+    expect(new Set(responses.map((response) => response.body.secret_key)).size).toBe(ROTATIONS)
     expect(rows).toHaveLength(ROTATIONS + 1)
     expect(valid.length).toBeLessThanOrEqual(2)
     expect(active).toHaveLength(1)
@@ -54,7 +54,7 @@ describe.each(DIALECTS)('simultaneous rotations on %s', (dialect) => {
     expect(heads).toEqual([active[0].id])
     if (grace > 0) {
       expect(valid).toHaveLength(2)
-      const ended = answers.flatMap((answer) => answer.body.ended_secrets.map((key: { id: string }) => key.id))
+      const ended = responses.flatMap((response) => response.body.ended_secrets.map((key: { id: string }) => key.id))
       expect(new Set(ended).size).toBe(ROTATIONS - 1)
     } else {
       expect(valid).toHaveLength(1)
@@ -66,7 +66,7 @@ describe.each(DIALECTS)('simultaneous rotations on %s', (dialect) => {
     const app = await test.call('POST', `${base}/apps`, { token: admin, body: { name: 'Replay Race' } })
     const key = `race-${Date.now()}`
 
-    const answers = await Promise.all(
+    const responses = await Promise.all(
       Array.from({ length: 8 }, () =>
         test.call('POST', `${base}/apps/${app.body.id}/keys/test/rotate`, {
           token: admin,
@@ -82,37 +82,37 @@ describe.each(DIALECTS)('simultaneous rotations on %s', (dialect) => {
       .where('kind', '=', 'secret')
       .execute()
 
-    const succeeded = answers.filter((answer) => answer.status === 200)
-    const waiting = answers.filter((answer) => answer.status !== 200)
+    const succeeded = responses.filter((response) => response.status === 200)
+    const waiting = responses.filter((response) => response.status !== 200)
     expect(secrets).toHaveLength(2)
-    expect(new Set(succeeded.map((answer) => answer.body.secret_key)).size).toBe(1)
-    for (const answer of waiting) {
-      expect(answer.status).toBe(409)
-      expect(answer.body.error.code).toBe('idempotency_in_progress')
+    expect(new Set(succeeded.map((response) => response.body.secret_key)).size).toBe(1)
+    for (const response of waiting) {
+      expect(response.status).toBe(409)
+      expect(response.body.error.code).toBe('idempotency_in_progress')
     }
   })
 
   it('creates one of many simultaneous applications with one name', async () => {
     const tokens = await Promise.all(Array.from({ length: 6 }, () => fixture.session(fixture.admin)))
 
-    const answers = await Promise.all(
+    const responses = await Promise.all(
       tokens.map((token, index) => test.call('POST', `${base}/apps`, { token, body: { name: index % 2 ? 'Twin App' : 'twin app' } })),
     )
 
-    const statuses = answers.map((answer) => answer.status).sort()
+    const statuses = responses.map((response) => response.status).sort()
     expect(statuses).toEqual([201, 409, 409, 409, 409, 409])
-    for (const answer of answers.filter((one) => one.status === 409)) expect(answer.body.error.code).toBe('already_exists')
+    for (const response of responses.filter((one) => one.status === 409)) expect(response.body.error.code).toBe('already_exists')
   })
 
   it('signs up one of two simultaneous accounts with one email', async () => {
     const email = `race-${Date.now()}@example.com`
     const body = (name: string) => ({ email, name, password: 'quiet meadow under snow' })
 
-    const answers = await Promise.all([
+    const responses = await Promise.all([
       test.call('POST', '/v1/auth/signup', { body: body('First') }),
       test.call('POST', '/v1/auth/signup', { body: body('Second') }),
     ])
 
-    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409])
+    expect(responses.map((response) => response.status).sort()).toEqual([201, 409])
   })
 })

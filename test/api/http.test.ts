@@ -58,7 +58,7 @@ describe('HTTP conventions', () => {
     expect(answer.body.error.message).toContain('colour')
   })
 
-  it('answers an unknown route in the envelope', async () => {
+  it('wraps an unknown route in the envelope', async () => {
     const response = await test.app.request('/v1/nowhere')
     const body = await response.json()
 

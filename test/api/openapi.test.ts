@@ -13,7 +13,7 @@ describe('service documents', () => {
     await test.close()
   })
 
-  it('answers the health check', async () => {
+  it('reports health', async () => {
     const answer = await test.call('GET', '/health')
 
     expect(answer.status).toBe(200)

@@ -73,32 +73,32 @@ function violations(route: DeclaredRoute, caller: Caller, outcome: Outcome): str
   const { status, body } = outcome
   const access = route.access!
   const inWorkspace = route.path.includes(':workspace')
-  if (status >= 500) found.push(`answered ${status}`)
+  if (status >= 500) found.push(`returned ${status}`)
   if (!outcome.requestId) found.push('has no X-Request-Id')
   if (status >= 400) {
     const error = body?.error
     if (typeof error?.code !== 'string' || typeof error?.message !== 'string') {
-      found.push(`answered ${status} outside the error envelope: ${JSON.stringify(body)}`)
+      found.push(`returned ${status} outside the error envelope: ${JSON.stringify(body)}`)
       return found
     }
     const known = ERROR_CODES[error.code as keyof typeof ERROR_CODES]
     if (!known) found.push(`used the unknown error code ${error.code}`)
-    else if (known.status !== status) found.push(`answered ${status} with ${error.code}, whose status is ${known.status}`)
+    else if (known.status !== status) found.push(`returned ${status} with ${error.code}, whose status is ${known.status}`)
   }
   const denied = status === 403 && body?.error?.permission !== undefined
   const deniedFor = body?.error?.permission
 
   if (caller.kind === 'anonymous') {
-    if (!UNAUTHENTICATED_ACCESS.includes(access) && status !== 401) found.push(`answered ${status}, expected 401`)
+    if (!UNAUTHENTICATED_ACCESS.includes(access) && status !== 401) found.push(`returned ${status}, expected 401`)
     return found
   }
   if (access === 'operator') {
-    if (status !== 404) found.push(`answered ${status} to a non-operator, expected 404`)
+    if (status !== 404) found.push(`returned ${status} to a non-operator, expected 404`)
     return found
   }
   if (caller.kind === 'outsider') {
     if (inWorkspace && (isPermission(access) || access === 'member') && status !== 404) {
-      found.push(`answered ${status} for another workspace, expected 404`)
+      found.push(`returned ${status} for another workspace, expected 404`)
     }
     return found
   }
@@ -106,7 +106,7 @@ function violations(route: DeclaredRoute, caller: Caller, outcome: Outcome): str
   if (isPermission(access)) {
     const lacks = !caller.permissions!.includes(access)
     if (lacks && !(status === 403 && deniedFor === access)) {
-      found.push(`answered ${status} ${JSON.stringify(body)}, expected 403 naming ${access}`)
+      found.push(`returned ${status} ${JSON.stringify(body)}, expected 403 naming ${access}`)
     }
     if (!lacks && denied && deniedFor === access) found.push(`denied ${access}, which the caller holds`)
   } else if (access === 'member' && denied) {
@@ -127,7 +127,7 @@ describe.each(DIALECTS)('permission matrix on %s', (dialect) => {
     await test?.close()
   })
 
-  it('answers every route as its declared access says', async () => {
+  it('enforces the declared access of every route', async () => {
     const problems: string[] = []
     const routes = declaredRoutes(test.app)
 
