@@ -15,7 +15,7 @@ describe('HTTP conventions', () => {
       headers: { authorization: `Bearer ${admin}`, 'content-type': contentType },
       body,
     })
-    return { status: response.status, body: await response.json(), requestId: response.headers.get('x-request-id') }
+    return { status: response.status, body: (await response.json()) as any, requestId: response.headers.get('x-request-id') }
   }
 
   beforeAll(async () => {
@@ -60,7 +60,7 @@ describe('HTTP conventions', () => {
 
   it('wraps an unknown route in the envelope', async () => {
     const response = await test.app.request('/v1/nowhere')
-    const body = await response.json()
+    const body = (await response.json()) as any
 
     expect(response.status).toBe(404)
     expect(body.error.code).toBe('not_found')
@@ -76,7 +76,7 @@ describe('HTTP conventions', () => {
 
   it('rejects a malformed Authorization header with 401', async () => {
     const response = await test.app.request('/v1/me', { headers: { authorization: 'Token abc' } })
-    const body = await response.json()
+    const body = (await response.json()) as any
 
     expect(response.status).toBe(401)
     expect(body.error.code).toBe('unauthenticated')
