@@ -75,6 +75,34 @@ describe('idempotency keys', () => {
     expect(other.body.error.code).toBe('idempotency_key_reused')
   })
 
+  it('rejects one key sent to another operation', async () => {
+    const key = uniqueKey('cross')
+    const created = await test.call('POST', `${base}/apps`, { token: admin, body: { name: 'Cross Use' }, headers: withKey(key) })
+
+    const rotated = await test.call('POST', `${base}/apps/${created.body.id}/keys/test/rotate`, {
+      token: admin,
+      body: {},
+      headers: withKey(key),
+    })
+    const keys = await test.call('GET', `${base}/apps/${created.body.id}/keys`, { token: admin })
+
+    expect(rotated.status).toBe(409)
+    expect(rotated.body.error.code).toBe('idempotency_key_reused')
+    expect(keys.body.data.filter((row: { type: string }) => row.type === 'secret')).toHaveLength(1)
+  })
+
+  it('rejects one key sent to another application', async () => {
+    const first = await test.call('POST', `${base}/apps`, { token: admin, body: { name: 'Target One' } })
+    const second = await test.call('POST', `${base}/apps`, { token: admin, body: { name: 'Target Two' } })
+    const key = uniqueKey('target')
+    await test.call('POST', `${base}/apps/${first.body.id}/keys/test/rotate`, { token: admin, body: {}, headers: withKey(key) })
+
+    const other = await test.call('POST', `${base}/apps/${second.body.id}/keys/test/rotate`, { token: admin, body: {}, headers: withKey(key) })
+
+    expect(other.status).toBe(409)
+    expect(other.body.error.code).toBe('idempotency_key_reused')
+  })
+
   it('keeps responses for 24 hours', async () => {
     const key = uniqueKey('lifetime')
     await test.call('POST', `${base}/apps`, { token: admin, body: { name: 'Lifetime' }, headers: withKey(key) })
@@ -122,10 +150,11 @@ describe('idempotency keys', () => {
   it('stores no readable secret and no key', async () => {
     const key = uniqueKey('scan')
     const created = await test.call('POST', `${base}/apps`, { token: admin, body: { name: 'Scanned' }, headers: withKey(key) })
+    const rotateKey = uniqueKey('scan-rotate')
     const rotated = await test.call('POST', `${base}/apps/${created.body.id}/keys/test/rotate`, {
       token: admin,
       body: {},
-      headers: withKey(key),
+      headers: withKey(rotateKey),
     })
 
     const rows = await test.services.database.db.selectFrom('idempotency_keys').selectAll().execute()
@@ -136,6 +165,7 @@ describe('idempotency keys', () => {
     expect(dump).not.toContain(rotated.body.secret_key)
     expect(dump).not.toContain(created.body.keys.secret_key.slice(8, 30))
     expect(dump).not.toContain(key)
+    expect(dump).not.toContain(rotateKey)
     expect(dump).not.toContain('sk_test_')
     for (const row of rows) expect(row.key_hash).toMatch(/^[0-9a-f]{64}$/)
   })
