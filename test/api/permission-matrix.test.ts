@@ -4,7 +4,7 @@ import { ERROR_CODES } from '../../shared/errors.js'
 import { effectivePermissions, isPermission, PERMISSION_CODES, type Access, type Permission } from '../../shared/permissions.js'
 import { createTestApp, type TestApp } from '../helpers/app.js'
 import { dialects } from '../helpers/database.js'
-import { createPrincipals, type PrincipalFixture } from '../helpers/principals.js'
+import { createPrincipals, insertWorkspaceToken, type PrincipalFixture } from '../helpers/principals.js'
 import { bodyAllowed, declaredRoutes, fillPath, type DeclaredRoute } from '../helpers/routes.js'
 
 const UNAUTHENTICATED_ACCESS: Access[] = ['public', 'signed', 'app-key']
@@ -158,5 +158,44 @@ describe.each(DIALECTS)('permission matrix on %s', (dialect) => {
       expect(outcome.status, `${route.method} ${route.path}`).toBe(403)
       expect(outcome.body.error.permission).toBe(route.access)
     }
+  })
+
+  it('caps a token at its creator\'s permissions', async () => {
+    const fixture = await createPrincipals(test)
+    const token = await insertWorkspaceToken(test, fixture.workspaceId, fixture.member, ['api-keys-live:manage', 'settings:read'])
+    const base = `/v1/workspaces/${fixture.workspaceId}`
+
+    const live = await test.call('POST', `${base}/apps/any/keys/live/rotate`, { token, body: {} })
+    const read = await test.call('GET', `${base}/apps`, { token })
+
+    expect(live.status).toBe(403)
+    expect(live.body.error.permission).toBe('api-keys-live:manage')
+    expect(read.status).toBe(200)
+  })
+
+  it('hides other workspaces from a token', async () => {
+    const fixture = await createPrincipals(test)
+    const { addMember } = await import('../helpers/app.js')
+    await addMember(test, fixture.otherWorkspaceId, fixture.admin, 'admin')
+
+    const answer = await test.call('GET', `/v1/workspaces/${fixture.otherWorkspaceId}/apps`, { token: fixture.tokens['settings:read'] })
+
+    expect(answer.status).toBe(404)
+  })
+
+  it('rejects a revoked or expired token', async () => {
+    const fixture = await createPrincipals(test)
+    const { hashSecret } = await import('../../shared/tokens.js')
+    const revoked = fixture.tokens['settings:read']
+    const expired = fixture.tokens['team:read']
+    const db = test.services.database.db
+    await db.updateTable('workspace_tokens').set({ revoked_at: new Date().toISOString() }).where('token_hash', '=', hashSecret(revoked)).execute()
+    await db.updateTable('workspace_tokens').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('token_hash', '=', hashSecret(expired)).execute()
+
+    const first = await test.call('GET', `/v1/workspaces/${fixture.workspaceId}/apps`, { token: revoked })
+    const second = await test.call('GET', `/v1/workspaces/${fixture.workspaceId}`, { token: expired })
+
+    expect(first.status).toBe(401)
+    expect(second.status).toBe(401)
   })
 })
