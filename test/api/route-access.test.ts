@@ -42,6 +42,34 @@ describe('route access declarations', () => {
     expect(unknown.map((route) => `${route.method} ${route.path}`)).toEqual([])
   })
 
+  it.each([
+    ['GET /health', 'public'],
+    ['GET /openapi.json', 'public'],
+    ['POST /v1/auth/signup', 'public'],
+    ['POST /v1/auth/login', 'public'],
+    ['POST /v1/auth/logout', 'session'],
+    ['GET /v1/me', 'session'],
+    ['PATCH /v1/profile', 'session'],
+    ['POST /v1/profile/password', 'session'],
+    ['DELETE /v1/profile/sessions/:session', 'session'],
+    ['GET /v1/workspaces', 'session'],
+    ['POST /v1/workspaces', 'session'],
+    ['GET /v1/workspaces/:workspace', 'settings:read'],
+    ['PATCH /v1/workspaces/:workspace', 'settings:manage'],
+    ['GET /v1/workspaces/:workspace/apps', 'settings:read'],
+    ['GET /v1/workspaces/:workspace/apps/:app', 'settings:read'],
+    ['POST /v1/workspaces/:workspace/apps', 'settings:manage'],
+    ['PATCH /v1/workspaces/:workspace/apps/:app', 'settings:manage'],
+    ['DELETE /v1/workspaces/:workspace/apps/:app', 'settings:manage'],
+    ['GET /v1/workspaces/:workspace/apps/:app/keys', 'api-keys:read'],
+    ['POST /v1/workspaces/:workspace/apps/:app/keys/test/rotate', 'api-keys-test:manage'],
+    ['POST /v1/workspaces/:workspace/apps/:app/keys/live/rotate', 'api-keys-live:manage'],
+  ])('declares %s as %s', (route, expected) => {
+    const found = declaredRoutes(test.app).find((declared) => `${declared.method} ${declared.path}` === route)
+
+    expect(found?.access).toBe(expected)
+  })
+
   it('flags a route without a declaration', () => {
     const app = new Hono()
     app.get('/declared', access('public'), (c) => c.text('ok'))
