@@ -311,6 +311,21 @@ describe('accounts', () => {
       expect(newLogin.status).toBe(200)
     })
 
+    it('does not count successful changes as failures', async () => {
+      const { hit } = await import('../../server/throttle.js')
+      const email = uniqueEmail('repeat')
+      const { session } = await signUp(test, email)
+      for (let i = 0; i < 9; i++) await hit(test.services.database.db, `login:pair:${email}:unknown`, 10, 15 * 60_000)
+      const change = (from: string, to: string) =>
+        test.call('POST', '/v1/profile/password', { token: session.token, body: { current_password: from, new_password: to } })
+
+      const first = await change(PASSWORD, 'amber quartz lighthouse keeper')
+      const second = await change('amber quartz lighthouse keeper', PASSWORD)
+
+      expect(first.status).toBe(200)
+      expect(second.status).toBe(200)
+    })
+
     it('requires the current password to change it', async () => {
       const { session } = await signUp(test, uniqueEmail('wrongcurrent'))
 
