@@ -55,6 +55,12 @@ export async function clearLoginThrottle(c: Context<AppEnv>, email: string): Pro
   await reset(c.get('services').database.db, `login:pair:${email}:${address}`)
 }
 
+/** Names the first workspace after its owner, never with the ws_ prefix that marks ids. */
+function defaultWorkspaceName(displayName: string): string {
+  const name = `${displayName}'s workspace`
+  return name.startsWith('ws_') ? `Workspace of ${displayName}` : name
+}
+
 export function accountRoutes() {
   const app = new Hono<AppEnv>()
 
@@ -83,7 +89,7 @@ export function accountRoutes() {
     }
     const workspace = {
       id: newId('ws'),
-      name: input.workspace_name ?? `${input.name}'s workspace`,
+      name: input.workspace_name ?? defaultWorkspaceName(input.name),
       created_at: time,
       updated_at: time,
     }

@@ -57,6 +57,14 @@ describe('accounts', () => {
       expect(user.email).toBe(email)
     })
 
+    it('names the first workspace after the user', async () => {
+      const plain = await post(test, '/v1/auth/signup', { email: uniqueEmail('named'), name: 'Ada', password: PASSWORD })
+      const idLike = await post(test, '/v1/auth/signup', { email: uniqueEmail('idlike'), name: 'ws_ada', password: PASSWORD })
+
+      expect(plain.body.workspace.name).toBe("Ada's workspace")
+      expect(idLike.body.workspace.name).toBe('Workspace of ws_ada')
+    })
+
     it('rejects a second sign-up differing only in case', async () => {
       const email = uniqueEmail('dup')
       await signUp(test, email)
