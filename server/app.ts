@@ -33,7 +33,7 @@ export function createApp(services: Services): Hono<AppEnv> {
     )
   })
   app.use(async function rejectNulInPath(c, next) {
-    // No id or name holds U+0000, and PostgreSQL fails on it in a text comparison.
+    // No id or name contains U+0000, and PostgreSQL fails on it in a text comparison.
     if (/%00/.test(new URL(c.req.url).pathname)) {
       throw new ApiError('invalid_request', 'the request path must not contain a NUL character (%00)')
     }

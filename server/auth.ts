@@ -199,10 +199,10 @@ export async function resolveWorkspace(
     .where('memberships.user_id', '=', principal.user.id)
   // Names are compared in JavaScript: SQLite's lower() folds ASCII letters only, so "Ärzte" would
   // match neither "ärzte" nor itself there. A user belongs to few workspaces.
-  const wanted = reference.toLowerCase()
+  const lowered = reference.toLowerCase()
   const rows = reference.startsWith('ws_')
     ? await query.where('workspaces.id', '=', reference).execute()
-    : (await query.execute()).filter((row) => row.name.toLowerCase() === wanted)
+    : (await query.execute()).filter((row) => row.name.toLowerCase() === lowered)
   if (rows.length === 0) throw missing
   if (rows.length > 1) {
     throw new ApiError(

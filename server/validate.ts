@@ -23,7 +23,7 @@ function firstIssue(error: z.ZodError): ApiError {
   return new ApiError('validation_failed', message, field ? { field } : {})
 }
 
-/** Returns the path of the first string holding U+0000, which PostgreSQL cannot store in text. */
+/** Returns the path of the first string containing U+0000, which PostgreSQL cannot store in text. */
 function findNul(value: unknown, path: string[] = []): string[] | null {
   if (typeof value === 'string') return value.includes('\u0000') ? path : null
   if (typeof value !== 'object' || value === null) return null
