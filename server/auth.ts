@@ -191,12 +191,14 @@ export async function resolveWorkspace(
 ): Promise<WorkspaceAccess> {
   const { db } = c.get('services').database
   const missing = new ApiError('not_found', `workspace "${reference}" was not found`)
-  const query = db
+  let query = db
     .selectFrom('memberships')
     .innerJoin('workspaces', 'workspaces.id', 'memberships.workspace_id')
     .selectAll('workspaces')
     .select(['memberships.role', 'memberships.phi_withheld'])
     .where('memberships.user_id', '=', principal.user.id)
+  // A token sees its own workspace only, so its creator's other workspaces make no name ambiguous.
+  if (principal.type === 'token') query = query.where('workspaces.id', '=', principal.token.workspace_id)
   // Names are compared in JavaScript: SQLite's lower() folds ASCII letters only, so "Ärzte" would
   // match neither "ärzte" nor itself there. A user belongs to few workspaces.
   const lowered = reference.toLowerCase()
@@ -215,7 +217,6 @@ export async function resolveWorkspace(
   const memberPermissions = effectivePermissions(row.role as Role, row.phi_withheld ? ['phi:read'] : [])
   let permissions = memberPermissions
   if (principal.type === 'token') {
-    if (principal.token.workspace_id !== row.id) throw missing
     // A token never holds more than its creator holds now.
     permissions = principal.token.permissions.filter((code) => memberPermissions.includes(code))
   }

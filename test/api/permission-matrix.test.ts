@@ -183,6 +183,21 @@ describe.each(DIALECTS)('permission matrix on %s', (dialect) => {
     expect(answer.status).toBe(404)
   })
 
+  it('resolves a token\'s workspace by a name its creator shares', async () => {
+    const fixture = await createPrincipals(test)
+    const admin = await fixture.session(fixture.admin)
+    const own = await test.call('GET', `/v1/workspaces/${fixture.workspaceId}`, { token: admin })
+    await test.call('POST', '/v1/workspaces', { token: admin, body: { name: own.body.name } })
+    const token = fixture.tokens['settings:read']
+
+    const bySession = await test.call('GET', `/v1/workspaces/${encodeURIComponent(own.body.name)}`, { token: admin })
+    const byToken = await test.call('GET', `/v1/workspaces/${encodeURIComponent(own.body.name)}`, { token })
+
+    expect(bySession.status).toBe(409)
+    expect(byToken.status).toBe(200)
+    expect(byToken.body.id).toBe(fixture.workspaceId)
+  })
+
   it('rejects a revoked or expired token', async () => {
     const fixture = await createPrincipals(test)
     const { hashSecret } = await import('../../shared/tokens.js')
