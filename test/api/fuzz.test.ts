@@ -49,13 +49,14 @@ function paramArbitrary(world: World, name: string): fc.Arbitrary<string> {
 
 function credentialArbitrary(world: World): fc.Arbitrary<string | null> {
   const { fixture } = world
+  // Most requests carry a valid credential, so that they get past authentication.
   return fc.oneof(
-    fc.constant(null),
-    fc.constantFrom('admin', 'member', 'withheld', 'outsider').map((who) => `session:${who}`),
-    fc.constantFrom(...Object.values(fixture.tokens)).map((token) => `Bearer ${token}`),
-    printable.map((text) => `Bearer ${text}`),
-    printable,
-    fc.constantFrom('Bearer', 'Bearer fxs_', 'Bearer fxw_', 'Basic cGs6c2s=', 'bearer  fxs_abc  '),
+    { weight: 2, arbitrary: fc.constant(null) },
+    { weight: 8, arbitrary: fc.constantFrom('admin', 'member', 'withheld', 'outsider').map((who) => `session:${who}`) },
+    { weight: 4, arbitrary: fc.constantFrom(...Object.values(fixture.tokens)).map((token) => `Bearer ${token}`) },
+    { weight: 1, arbitrary: printable.map((text) => `Bearer ${text}`) },
+    { weight: 1, arbitrary: printable },
+    { weight: 1, arbitrary: fc.constantFrom('Bearer', 'Bearer fxs_', 'Bearer fxw_', 'Basic cGs6c2s=', 'bearer  fxs_abc  ') },
   )
 }
 
@@ -74,10 +75,22 @@ const fieldValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }),
 )
 
+/** A plausible value: a short name, an email address, a list of redirect URIs or a small number. */
+const plausibleValue: fc.Arbitrary<unknown> = fc.oneof(
+  fc.string({ minLength: 1, maxLength: 30 }),
+  fc.emailAddress(),
+  fc.array(fc.constantFrom('https://example.com/cb', 'http://localhost:3000/cb', 'https://app.example.org/oauth'), { maxLength: 3 }),
+  fc.nat({ max: 604_800 }),
+)
+
 function shapedBody(route: DeclaredRoute): fc.Arbitrary<string> {
   const keys = propertiesOf(route, 'json')
   const key = keys.length > 0 ? fc.oneof(fc.constantFrom(...keys), fc.string({ maxLength: 10 })) : fc.string({ maxLength: 10 })
-  return fc.dictionary(key, fieldValue, { maxKeys: 5 }).map((value) => JSON.stringify(value))
+  const loose = fc.dictionary(key, fieldValue, { maxKeys: 5 })
+  if (keys.length === 0) return loose.map((value) => JSON.stringify(value))
+  // Only the schema's own fields, so that strict schemas accept some of them.
+  const strict = fc.record(Object.fromEntries(keys.map((name) => [name, plausibleValue])), { requiredKeys: [] })
+  return fc.oneof(loose, strict).map((value) => JSON.stringify(value))
 }
 
 function queryArbitrary(route: DeclaredRoute): fc.Arbitrary<string> {
