@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { access } from '../../server/auth.js'
+
 import { ERROR_CODES } from '../../shared/errors.js'
 import { effectivePermissions, isPermission, PERMISSION_CODES, type Access, type Permission } from '../../shared/permissions.js'
 import { createTestApp, type TestApp } from '../helpers/app.js'
@@ -212,5 +214,35 @@ describe.each(DIALECTS)('permission matrix on %s', (dialect) => {
 
     expect(first.status).toBe(401)
     expect(second.status).toBe(401)
+  })
+})
+
+describe('operator routes', () => {
+  let test: TestApp
+
+  beforeAll(async () => {
+    test = await createTestApp('sqlite')
+    test.app.get('/v1/operator-probe', access('operator'), (c) => c.json({ ok: true }))
+  })
+  afterAll(async () => {
+    await test?.close()
+  })
+
+  it('hides them from everyone but operators', async () => {
+    const fixture = await createPrincipals(test)
+    const operator = await test.services.database.db.selectFrom('users').select('email').where('id', '=', fixture.member).executeTakeFirstOrThrow()
+    test.services.config.operatorEmails.push(operator.email)
+    const route = declaredRoutes(test.app).find((one) => one.path === '/v1/operator-probe')!
+    const problems: string[] = []
+
+    for (const caller of CALLERS.filter((one) => one.label !== 'member')) {
+      for (const problem of violations(route, caller, await send(test, route, fixture, await caller.credential(fixture)))) {
+        problems.push(`${caller.label}: ${problem}`)
+      }
+    }
+    const asOperator = await send(test, route, fixture, await fixture.session(fixture.member))
+
+    expect(problems).toEqual([])
+    expect(asOperator.status).toBe(200)
   })
 })
