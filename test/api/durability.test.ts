@@ -56,6 +56,7 @@ describe('durability on SQLite', () => {
     const workspace = signup.body.workspace.id
     const created = await call(first, 'POST', `/v1/workspaces/${workspace}/apps`, { name: 'Survivor' }, token)
     const rotated = await call(first, 'POST', `/v1/workspaces/${workspace}/apps/${created.body.id}/keys/test/rotate`, {}, token)
+    const log = first.output()
     await crash(first)
 
     const second = await startServer({ databaseUrl: first.databaseUrl })
@@ -71,6 +72,8 @@ describe('durability on SQLite', () => {
     expect(apps.body.data.map((app: { name: string }) => app.name)).toEqual(['Survivor'])
     const active = keys.body.data.filter((key: { type: string; status: string }) => key.type === 'secret' && key.status === 'active')
     expect(active.map((key: { id: string }) => key.id)).toEqual([rotated.body.secret_key_id])
+    expect(log).toContain('"request_id"')
+    for (const secret of [PASSWORD, token, created.body.keys.secret_key, rotated.body.secret_key]) expect(log).not.toContain(secret)
   })
 
   it('keeps a write acknowledged just before the crash', async () => {
