@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { createTestApp, type TestApp } from '../helpers/app.js'
 
+/** Tests that run scrypt a dozen times or more need longer than the default on a busy machine. */
+const SLOW_MS = 180_000
+
 const PASSWORD = 'violet lanterns drift upstream'
 const DAY_MS = 86_400_000
 
@@ -170,7 +173,7 @@ describe('accounts', () => {
       expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0)
       expect(blocked.body.error.code).toBe('rate_limited')
       expect(elsewhere.status).toBe(200)
-    })
+    }, SLOW_MS)
 
     it('keeps known addresses open when many addresses fail', async () => {
       const { hit } = await import('../../server/throttle.js')
@@ -317,7 +320,7 @@ describe('accounts', () => {
       expect(firstAfter.status).toBe(200)
       expect(oldLogin.status).toBe(401)
       expect(newLogin.status).toBe(200)
-    })
+    }, SLOW_MS)
 
     it('does not count successful changes as failures', async () => {
       const { hit } = await import('../../server/throttle.js')
@@ -332,7 +335,7 @@ describe('accounts', () => {
 
       expect(first.status).toBe(200)
       expect(second.status).toBe(200)
-    })
+    }, SLOW_MS)
 
     it('requires the current password to change it', async () => {
       const { session } = await signUp(test, uniqueEmail('wrongcurrent'))

@@ -180,6 +180,8 @@ async function perform(world: World, request: Request): Promise<void> {
  * PostgreSQL a tenth, for errors only it raises (NUL characters in text, for one).
  */
 const SCALE: Record<DialectName, number> = { sqlite: 1, postgres: 0.1 }
+/** Generous, because the runs share the machine's cores with other test files. */
+const PROPERTY_TIMEOUT_MS = 240_000
 const DIALECTS = await dialects()
 
 describe.each(DIALECTS)('generated requests on %s', (dialect) => {
@@ -210,11 +212,11 @@ describe.each(DIALECTS)('generated requests on %s', (dialect) => {
   it('survives arbitrary JSON bodies', async () => {
     const body = () => fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value))
     await fc.assert(fc.asyncProperty(requestArbitrary(world, body), (request) => perform(world, request)), { numRuns: runs(3000) })
-  })
+  }, PROPERTY_TIMEOUT_MS)
 
   it('survives bodies shaped like the schemas', async () => {
     await fc.assert(fc.asyncProperty(requestArbitrary(world, shapedBody), (request) => perform(world, request)), { numRuns: runs(3000) })
-  })
+  }, PROPERTY_TIMEOUT_MS)
 
   it('survives generated query strings and headers', async () => {
     const body = (route: DeclaredRoute) => fc.option(shapedBody(route), { nil: undefined })
@@ -222,7 +224,7 @@ describe.each(DIALECTS)('generated requests on %s', (dialect) => {
       fc.asyncProperty(requestArbitrary(world, body, { query: true, headers: true }), (request) => perform(world, request)),
       { numRuns: runs(2500) },
     )
-  })
+  }, PROPERTY_TIMEOUT_MS)
 
   it('survives malformed bodies', async () => {
     const body = () =>
@@ -235,7 +237,7 @@ describe.each(DIALECTS)('generated requests on %s', (dialect) => {
       fc.asyncProperty(requestArbitrary(world, body, { headers: true }), (request) => perform(world, request)),
       { numRuns: runs(1500) },
     )
-  })
+  }, PROPERTY_TIMEOUT_MS)
 
   it('spreads the requests over every route', () => {
     const missed = world.routes.filter((route) => !world.hits.get(`${route.method} ${route.path}`))
