@@ -118,6 +118,8 @@ function violations(route: DeclaredRoute, caller: Caller, outcome: Outcome): str
 }
 
 const DIALECTS = await dialects()
+/** Every route times every caller: the run grows with the routes, so it gets more than the default. */
+const MATRIX_TIMEOUT_MS = 300_000
 
 describe.each(DIALECTS)('permission matrix on %s', (dialect) => {
   let test: TestApp
@@ -146,7 +148,7 @@ describe.each(DIALECTS)('permission matrix on %s', (dialect) => {
 
     expect(routes.length).toBeGreaterThan(10)
     expect(problems).toEqual([])
-  })
+  }, MATRIX_TIMEOUT_MS)
 
   it('denies a member every permission its role lacks', async () => {
     const fixture = await createPrincipals(test)
