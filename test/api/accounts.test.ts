@@ -64,7 +64,10 @@ describe('accounts', () => {
       const plain = await post(test, '/v1/auth/signup', { email: uniqueEmail('named'), name: 'Ada', password: PASSWORD })
       const idLike = await post(test, '/v1/auth/signup', { email: uniqueEmail('idlike'), name: 'ws_ada', password: PASSWORD })
 
+      const me = await test.call('GET', `/v1/workspaces/${plain.body.workspace.id}/me`, { token: plain.body.session.token })
+
       expect(plain.body.workspace.name).toBe("Ada's workspace")
+      expect(me.body.role).toBe('admin')
       expect(idLike.body.workspace.name).toBe('Workspace of ws_ada')
     })
 

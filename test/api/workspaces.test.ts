@@ -41,6 +41,20 @@ describe('workspaces', () => {
     expect(roles[fixture.otherWorkspaceId]).toBe('admin')
   })
 
+  it('reports the role and effective permissions', async () => {
+    const { effectivePermissions } = await import('../../shared/permissions.js')
+    const withheld = await fixture.session(fixture.withheldMember)
+
+    const asAdmin = await test.call('GET', `/v1/workspaces/${fixture.workspaceId}/me`, { token: admin })
+    const asWithheld = await test.call('GET', `/v1/workspaces/${fixture.workspaceId}/me`, { token: withheld })
+
+    expect(asAdmin.body.role).toBe('admin')
+    expect(asAdmin.body.permissions).toEqual(effectivePermissions('admin'))
+    expect(asWithheld.body.role).toBe('member')
+    expect(asWithheld.body.permissions).toEqual(effectivePermissions('member', ['phi:read']))
+    expect(asWithheld.body.permissions).not.toContain('phi:read')
+  })
+
   it('rejects a name that looks like an id', async () => {
     const answer = await test.call('POST', '/v1/workspaces', { token: admin, body: { name: 'ws_lookalike' } })
 
