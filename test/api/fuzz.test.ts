@@ -12,7 +12,7 @@ const STACK_TRACE = /\n\s+at \S|\bat [\w.<>]+ \(|node_modules|file:\/\/|\.(ts|js
 
 const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 80 })
 
-interface Request {
+interface GeneratedRequest {
   route: DeclaredRoute
   method: string
   params: Record<string, string>
@@ -124,7 +124,7 @@ function requestArbitrary(
   world: World,
   body: (route: DeclaredRoute) => fc.Arbitrary<string | undefined>,
   options: { query?: boolean; headers?: boolean } = {},
-): fc.Arbitrary<Request> {
+): fc.Arbitrary<GeneratedRequest> {
   return fc.constantFrom(...world.routes).chain((route) =>
     fc.record({
       route: fc.constant(route),
@@ -139,7 +139,7 @@ function requestArbitrary(
   )
 }
 
-async function perform(world: World, request: Request): Promise<void> {
+async function perform(world: World, request: GeneratedRequest): Promise<void> {
   const { fixture } = world
   const key = `${request.route.method} ${request.route.path}`
   world.hits.set(key, (world.hits.get(key) ?? 0) + 1)
