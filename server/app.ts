@@ -38,6 +38,13 @@ export function createApp(services: Services): Hono<AppEnv> {
       'request',
     )
   })
+  app.use(async function rejectNulInPath(c, next) {
+    // No id or name contains U+0000, and PostgreSQL fails on it in a text comparison.
+    if (/%00/.test(new URL(c.req.url).pathname)) {
+      throw new ApiError('invalid_request', 'the request path must not contain a NUL character (%00)')
+    }
+    await next()
+  })
   app.use(
     bodyLimit({
       maxSize: MAX_BODY_BYTES,

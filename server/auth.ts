@@ -211,10 +211,14 @@ export async function resolveWorkspace(
     .selectAll('workspaces')
     .select(['memberships.role', 'memberships.phi_withheld'])
     .where('memberships.user_id', '=', principal.user.id)
-  query = reference.startsWith('ws_')
-    ? query.where('workspaces.id', '=', reference)
-    : query.where((eb) => eb(eb.fn('lower', ['workspaces.name']), '=', reference.toLowerCase()))
-  const rows = await query.execute()
+  // A token sees its own workspace only, so its creator's other workspaces make no name ambiguous.
+  if (principal.type === 'token') query = query.where('workspaces.id', '=', principal.token.workspace_id)
+  // Names are compared in JavaScript: SQLite's lower() folds ASCII letters only, so "Ärzte" would
+  // match neither "ärzte" nor itself there. A user belongs to few workspaces.
+  const lowered = reference.toLowerCase()
+  const rows = reference.startsWith('ws_')
+    ? await query.where('workspaces.id', '=', reference).execute()
+    : (await query.execute()).filter((row) => row.name.toLowerCase() === lowered)
   if (rows.length === 0) throw missing
   if (rows.length > 1) {
     throw new ApiError(
@@ -227,7 +231,6 @@ export async function resolveWorkspace(
   const memberPermissions = effectivePermissions(row.role as Role, row.phi_withheld ? ['phi:read'] : [])
   let permissions = memberPermissions
   if (principal.type === 'token') {
-    if (principal.token.workspace_id !== row.id) throw missing
     // A token never holds more than its creator holds now.
     permissions = principal.token.permissions.filter((code) => memberPermissions.includes(code))
   }

@@ -64,8 +64,10 @@ export async function idempotent(
   const { db } = c.get('services').database
   const principal = currentPrincipal(c)
   const principalId = principal.type === 'user' ? principal.user.id : principal.token.id
-  const keyHash = createHash('sha256').update(`${principalId}\n${scope}\n${key}`).digest('hex')
-  const requestHash = createHash('sha256').update(JSON.stringify(params)).digest('hex')
+  // The scope (the operation and its target) is part of the parameters, not of the key, so one
+  // key sent to another operation is rejected as reused instead of running a second time.
+  const keyHash = createHash('sha256').update(`${principalId}\n${key}`).digest('hex')
+  const requestHash = createHash('sha256').update(`${scope}\n${JSON.stringify(params)}`).digest('hex')
   const time = now()
 
   await db.deleteFrom('idempotency_keys').where('expires_at', '<=', time).execute()

@@ -23,6 +23,26 @@ function firstIssue(error: z.ZodError): ApiError {
   return new ApiError('validation_failed', message, field ? { field } : {})
 }
 
+/** Returns the path of the first string containing U+0000, which PostgreSQL cannot store in text. */
+function findNul(value: unknown, path: string[] = []): string[] | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null
+  if (typeof value !== 'object' || value === null) return null
+  for (const [key, item] of Object.entries(value)) {
+    if (key.includes('\u0000')) return [...path, key]
+    const found = findNul(item, [...path, key])
+    if (found) return found
+  }
+  return null
+}
+
+function rejectNul(value: unknown): void {
+  const path = findNul(value)
+  if (path === null) return
+  const field = path.join('.') || undefined
+  const message = 'must not contain a NUL character (U+0000)'
+  throw new ApiError('validation_failed', field ? `${field}: ${message}` : message, field ? { field } : {})
+}
+
 /** Parses a value with a schema, turning the first problem into a 422 that names its field. */
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   const result = schema.safeParse(value)
@@ -56,6 +76,7 @@ export function jsonBody<T extends z.ZodType>(schema: T): Validated<'json', T> {
         throw new ApiError('invalid_request', 'the request body is not valid JSON')
       }
     }
+    rejectNul(parsed)
     c.req.addValidatedData('json', parseWith(schema, parsed) as object)
     await next()
   }
@@ -65,7 +86,9 @@ export function jsonBody<T extends z.ZodType>(schema: T): Validated<'json', T> {
 /** Validates the query string; a repeated parameter arrives as its last value. */
 export function queryParams<T extends z.ZodType>(schema: T): Validated<'query', T> {
   const middleware: Validated<'query', T> = async function validateQuery(c, next) {
-    c.req.addValidatedData('query', parseWith(schema, c.req.query()) as object)
+    const query = c.req.query()
+    rejectNul(query)
+    c.req.addValidatedData('query', parseWith(schema, query) as object)
     await next()
   }
   return tag(middleware, { target: 'query', schema })

@@ -36,15 +36,17 @@ export async function throttleLogin(c: Context<AppEnv>, email: string, userId: s
   if (!pair.allowed) throw throttled(pair.retryAfter)
   const byAddress = await hit(db, `login:address:${address}`, LOGIN_LIMITS.address, LOGIN_WINDOW_MS)
   if (!byAddress.allowed) throw throttled(byAddress.retryAfter)
-  if (userId === null) return
-  const known = await db
-    .selectFrom('sessions')
-    .select('id')
-    .where('user_id', '=', userId)
-    .where('address', '=', address)
-    .limit(1)
-    .executeTakeFirst()
-  if (known) return
+  if (userId !== null) {
+    const known = await db
+      .selectFrom('sessions')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('address', '=', address)
+      .limit(1)
+      .executeTakeFirst()
+    if (known) return
+  }
+  // Unknown emails count too, so that hitting this limit does not reveal which accounts exist.
   const byAccount = await hit(db, `login:account:${email}`, LOGIN_LIMITS.account, LOGIN_WINDOW_MS)
   if (!byAccount.allowed) throw throttled(byAccount.retryAfter)
 }
@@ -52,6 +54,12 @@ export async function throttleLogin(c: Context<AppEnv>, email: string, userId: s
 export async function clearLoginThrottle(c: Context<AppEnv>, email: string): Promise<void> {
   const address = clientAddress(c) ?? 'unknown'
   await reset(c.get('services').database.db, `login:pair:${email}:${address}`)
+}
+
+/** Names the first workspace after its owner, never with the ws_ prefix that marks ids. */
+function defaultWorkspaceName(displayName: string): string {
+  const name = `${displayName}'s workspace`
+  return name.startsWith('ws_') ? `Workspace of ${displayName}` : name
 }
 
 export function accountRoutes() {
@@ -82,7 +90,7 @@ export function accountRoutes() {
     }
     const workspace = {
       id: newId('ws'),
-      name: input.workspace_name ?? `${input.name}'s workspace`,
+      name: input.workspace_name ?? defaultWorkspaceName(input.name),
       created_at: time,
       updated_at: time,
     }

@@ -8,7 +8,7 @@ import { hashPassword, passwordProblem, verifyPassword } from '../passwords.js'
 import { serializeUser } from '../serialize.js'
 import { now } from '../time.js'
 import { jsonBody } from '../validate.js'
-import { throttleLogin } from './accounts.js'
+import { clearLoginThrottle, throttleLogin } from './accounts.js'
 
 export function profileRoutes() {
   const app = new Hono<AppEnv>()
@@ -38,6 +38,7 @@ export function profileRoutes() {
     if (!(await verifyPassword(input.current_password, user.password_hash))) {
       throw invalid('current_password', 'is incorrect')
     }
+    await clearLoginThrottle(c, user.email)
     const problem = passwordProblem(input.new_password, user.email)
     if (problem) throw invalid('new_password', problem)
     const { db } = c.get('services').database
