@@ -10,6 +10,7 @@ import { access } from './auth.js'
 import { accountRoutes } from './routes/accounts.js'
 import { applicationRoutes } from './routes/applications.js'
 import { profileRoutes } from './routes/profile.js'
+import { ssoRoutes } from './routes/sso.js'
 import { workspaceRoutes } from './routes/workspaces.js'
 
 const MAX_BODY_BYTES = 1_048_576
@@ -51,6 +52,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route('/v1', profileRoutes())
   app.route('/v1', workspaceRoutes())
   app.route('/v1', applicationRoutes())
+  app.route('/v1', ssoRoutes())
 
   app.notFound((c) => {
     const error = new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)

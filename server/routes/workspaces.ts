@@ -6,6 +6,7 @@ import { access, currentPrincipal, currentUser, workspaceAccess } from '../auth.
 import { recordAudit } from '../audit.js'
 import type { AppEnv } from '../context.js'
 import { serializeWorkspace } from '../serialize.js'
+import { sessionScope } from '../sso/service.js'
 import { now } from '../time.js'
 import { jsonBody } from '../validate.js'
 
@@ -20,7 +21,9 @@ export function workspaceRoutes() {
       .innerJoin('workspaces', 'workspaces.id', 'memberships.workspace_id')
       .select(['workspaces.id', 'workspaces.name', 'workspaces.created_at', 'memberships.role'])
       .where('memberships.user_id', '=', principal.user.id)
-    if (principal.type === 'token') query = query.where('workspaces.id', '=', principal.token.workspace_id)
+    const scope =
+      principal.type === 'token' ? principal.token.workspace_id : await sessionScope(db, principal.session)
+    if (scope !== null) query = query.where('workspaces.id', '=', scope)
     const rows = await query.orderBy('workspaces.created_at').orderBy('workspaces.id').execute()
     return c.json({ data: rows })
   })
