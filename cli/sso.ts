@@ -143,7 +143,7 @@ async function listenOnLoopback(expectedState: string): Promise<Listener> {
   const timer = setTimeout(
     () =>
       settle.reject(
-        new CliError(`no answer from the browser within ${LOGIN_TIMEOUT_MS / 1000} seconds`, EXIT.unavailable, {
+        new CliError(`timed out after ${LOGIN_TIMEOUT_MS / 1000} seconds waiting for the browser to return from the identity provider`, EXIT.unavailable, {
           code: 'timeout',
           hint: 'open the URL above in a browser, then run flexpa login --sso again',
         }),
@@ -168,8 +168,8 @@ async function listenOnLoopback(expectedState: string): Promise<Listener> {
  */
 function openBrowser(url: string): void {
   const configured = process.env.FLEXPA_BROWSER
-  const command = configured || (isInteractive() ? (process.platform === 'darwin' ? 'open' : 'xdg-open') : null)
-  if (!command) return
+  if (!configured && !isInteractive()) return
+  const command = configured || (process.platform === 'darwin' ? 'open' : 'xdg-open')
   try {
     const child = spawn(command, [url], { stdio: 'ignore', detached: !configured })
     child.on('error', (error) => debug('could not open the browser with %s: %s', command, error.message))

@@ -95,8 +95,8 @@ async function openPostgres(url: string): Promise<DatabaseHandle> {
 
 /** Runs every pending migration, and fails with the migration's own error if one fails. */
 export async function migrate(db: Kysely<Database>): Promise<void> {
-  // Kysely looks for its migration tables in every schema unless told one, so on a server shared
-  // by several schemas it would find another schema's tables and skip creating its own.
+  // Without migrationTableSchema, Kysely looks for its migration tables in every schema, so on a
+  // server shared by several schemas it would find another schema's tables and skip creating its own.
   const schema =
     db.getExecutor().adapter instanceof PostgresAdapter
       ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0].schema

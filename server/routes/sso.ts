@@ -174,7 +174,7 @@ export function ssoRoutes() {
     const form = await c.req.parseBody()
     const encoded = typeof form.SAMLResponse === 'string' ? form.SAMLResponse : ''
 
-    // Found before validation only to send a failure back to the waiting CLI; nothing else uses it.
+    // Found before validation only to send a failure back to the waiting CLI, and used for nothing else.
     let pending: { redirect_uri: string; state: string } | undefined
     try {
       const { inResponseTo } = readResponse(encoded)

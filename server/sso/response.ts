@@ -91,7 +91,7 @@ export function readResponse(encoded: string): { document: Document; inResponseT
 
 /**
  * Validates a SAML response posted to the assertion consumer service. Checks that reject run on
- * the raw document first, so each failure gets a precise reason; then node-saml verifies the
+ * the raw document first, so each failure gets a precise reason. Then node-saml verifies the
  * signature against the configured certificates, and every value used is read from the part the
  * signature covers.
  */
@@ -254,7 +254,7 @@ async function verifyWithNodeSaml(encoded: string, check: ResponseCheck, request
     acceptedClockSkewMs: CLOCK_SKEW_MS,
     validateInResponseTo: ValidateInResponseTo.always,
     requestIdExpirationPeriodMs: Date.parse(request.expires_at) - Date.parse(request.created_at),
-    // The requests table is the cache; the route consumes the request once the login succeeds.
+    // The requests table is the cache, and the route consumes the request once the login succeeds.
     cacheProvider: {
       getAsync: async (key) => (key === request.id ? request.created_at : null),
       saveAsync: async () => null,

@@ -101,7 +101,7 @@ export async function startLogin(
     callbackUrl: sp.acsUrl,
     idpCert: JSON.parse(sso.idp_certificates) as string[],
     generateUniqueId: () => requestId,
-    // The request row above is the record of the request; node-saml keeps none of its own.
+    // The request row above is the record of the request, so node-saml keeps none of its own.
     validateInResponseTo: ValidateInResponseTo.never,
     identifierFormat: null,
     // Entra ID rejects a request for password authentication when the person used another method.
@@ -154,7 +154,7 @@ export class JoinRefused extends Error {}
 
 /**
  * Finds or creates the person the identity provider asserted, and makes them a member. An
- * existing member may log in with any address; someone who is not yet a member joins only from a
+ * existing member may log in with any address, but someone who is not yet a member joins only from a
  * listed domain. The asserted address is not marked verified on the account: it counts for this
  * workspace's domains only.
  */

@@ -71,7 +71,7 @@ export class TestIdp {
     this.certificate = certificate ?? createCertificate({ commonName: 'idp.example.test' })
   }
 
-  /** The provider's metadata file; `certificates` replaces the signing certificates it lists. */
+  /** Builds the provider's metadata file. `certificates` replaces the signing certificates it lists. */
   metadata(options: { ssoUrl?: string; certificates?: string[]; binding?: 'redirect' | 'post' } = {}): string {
     const binding = options.binding === 'post' ? 'HTTP-POST' : 'HTTP-Redirect'
     const keys = (options.certificates ?? [this.certificate.certificateBase64])
@@ -103,6 +103,7 @@ export class TestIdp {
     const assertionId = options.assertionId ?? samlId()
     const inResponseTo = options.requestId === null ? '' : ` InResponseTo="${escape(options.requestId)}"`
     const issuer = escape(options.issuer ?? this.entityId)
+
     const attributes = [
       `<saml:Attribute Name="email"><saml:AttributeValue>${escape(options.email)}</saml:AttributeValue></saml:Attribute>`,
       options.name ? `<saml:Attribute Name="name"><saml:AttributeValue>${escape(options.name)}</saml:AttributeValue></saml:Attribute>` : '',
@@ -116,13 +117,15 @@ export class TestIdp {
       `<saml:AuthnStatement AuthnInstant="${issued.toISOString()}" SessionIndex="${samlId()}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
       `<saml:AttributeStatement>${attributes}</saml:AttributeStatement>` +
       `</saml:Assertion>`
+
     const responseId = samlId()
-    let xml =
+    const xml =
       `<samlp:Response xmlns:samlp="${NS_PROTOCOL}" xmlns:saml="${NS_ASSERTION}" ID="${responseId}" Version="2.0" IssueInstant="${issued.toISOString()}" Destination="${escape(options.destination ?? options.acsUrl)}"${inResponseTo}>` +
       `<saml:Issuer>${issuer}</saml:Issuer>` +
       `<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>` +
       assertion +
       `</samlp:Response>`
+
     const sign = options.sign ?? 'assertion'
     if (sign === 'none') return xml
     const signer = options.signer ?? this.certificate
@@ -143,8 +146,7 @@ export class TestIdp {
       prefix: 'ds',
       location: { reference: `${target}/*[local-name()='Issuer']`, action: 'after' },
     })
-    xml = signed.getSignedXml()
-    return xml
+    return signed.getSignedXml()
   }
 }
 
@@ -193,7 +195,7 @@ export interface IdpServer {
 
 /**
  * Serves the provider's single sign-on URL over HTTPS on 127.0.0.1: it reads the AuthnRequest and
- * answers with a page that posts a signed response to the request's assertion consumer service,
+ * responds with a page that posts a signed response to the request's assertion consumer service,
  * as a real provider does once the person has signed in.
  */
 export async function startIdpServer(idp: TestIdp, user: { email: string; name?: string }): Promise<IdpServer> {

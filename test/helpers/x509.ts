@@ -48,7 +48,7 @@ function name(commonName: string): Buffer {
 export interface TestCertificate {
   privateKeyPem: string
   certificatePem: string
-  /** The DER certificate in base64 on one line, as metadata's X509Certificate holds it. */
+  /** The DER certificate in base64 on one line, as metadata's X509Certificate element contains it. */
   certificateBase64: string
 }
 

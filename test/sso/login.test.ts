@@ -30,7 +30,7 @@ describe('flexpa login --sso', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'flexpa-sso-'))
   const metadataFile = join(scratch, 'idp-metadata.xml')
 
-  /** A CLI user whose browser is the test stand-in, logging each step to its own file. */
+  /** Creates a CLI user whose browser is the test stand-in, which logs each step to its own file. */
   function ssoUser(env: Record<string, string> = {}) {
     const browserLog = join(mkdtempSync(join(tmpdir(), 'flexpa-browser-')), 'steps.log')
     writeFileSync(browserLog, '')

@@ -170,6 +170,33 @@ describe.each(await dialects())('SAML responses on %s', (dialect) => {
     expect(outcome.error).toContain('which this server did not send')
   })
 
+  it('rejects a response to an expired request', async () => {
+    const { login, samlResponse } = await respond()
+    await test.services.database.db
+      .updateTable('sso_requests')
+      .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+      .where('id', '=', login.id)
+      .execute()
+
+    const outcome = await postToAcs(test, login.acsUrl, samlResponse)
+
+    expect(outcome.code).toBeNull()
+    expect(outcome.error).toContain(`request ${login.id} expired`)
+  })
+
+  it("rejects a response to another workspace's request", async () => {
+    const other = await signUp(test, { email: 'admin@other.test' })
+    await verifyEmail(test, other.user.id)
+    await configureSso(test, other.token, other.workspace.id, idp)
+    const { login, samlResponse } = await respond()
+    const otherAcs = login.acsUrl.replace(workspaceId, other.workspace.id)
+
+    const outcome = await postToAcs(test, otherAcs, samlResponse)
+
+    expect(outcome.code).toBeNull()
+    expect(outcome.error).toContain('which this server did not send for this workspace')
+  })
+
   it('rejects an unsolicited response', async () => {
     const { login, samlResponse } = await respond({ requestId: null })
 

@@ -28,7 +28,7 @@ describe.each(await dialects())('SSO routes on %s', (dialect) => {
     return rows.map((row) => row.action)
   }
 
-  /** A workspace whose verified admin has an address at `domain`. */
+  /** Signs up the admin of a new workspace with a verified address at `domain`. */
   async function workspaceAt(domain: string) {
     const admin = await signUp(test, { email: `admin@${domain}`, workspace_name: domain })
     await verifyEmail(test, admin.user.id)
@@ -172,7 +172,7 @@ describe.each(await dialects())('SSO routes on %s', (dialect) => {
     const updated = await test.call('PUT', path, { token: admin.token, body: { enforce: true } })
     const disabled = await test.call('DELETE', path, { token: admin.token })
     const again = await test.call('DELETE', path, { token: admin.token })
-    const shown = await test.call('GET', path, { token: admin.token })
+    const settings = await test.call('GET', path, { token: admin.token })
 
     expect(created.status).toBe(201)
     expect(created.body.identity_provider.entity_id).toBe(idp.entityId)
@@ -184,8 +184,8 @@ describe.each(await dialects())('SSO routes on %s', (dialect) => {
     expect(updated.body.domains).toEqual(['cycle.test'])
     expect(disabled.status).toBe(204)
     expect(again.status).toBe(412)
-    expect(shown.body.configured).toBe(false)
-    expect(shown.body.domains).toEqual([])
+    expect(settings.body.configured).toBe(false)
+    expect(settings.body.domains).toEqual([])
     expect(await auditActions(admin.workspace.id)).toEqual(['sso.configure', 'sso.update', 'sso.disable'])
   })
 
@@ -249,6 +249,32 @@ describe.each(await dialects())('SSO routes on %s', (dialect) => {
     expect(login.issuer).toBe(`https://flexpa.example.test/v1/sso/${admin.workspace.id}/metadata`)
     expect(stored?.workspace_id).toBe(admin.workspace.id)
     expect(stored?.redirect_uri).toBe(LOOPBACK)
+  })
+
+  it('posts the AuthnRequest for the HTTP-POST binding', async () => {
+    const admin = await workspaceAt('post-binding.test')
+    await test.call('PUT', `/v1/workspaces/${admin.workspace.id}/sso`, {
+      token: admin.token,
+      body: { metadata_xml: idp.metadata({ binding: 'post' }) },
+    })
+    const { challenge } = pkcePair()
+    const query = new URLSearchParams({
+      workspace: admin.workspace.id,
+      redirect_uri: LOOPBACK,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      state: 'abcdefghijklmnopqrstuvwxyz',
+    })
+
+    const response = await test.app.request(`/v1/sso/start?${query}`)
+    const html = await response.text()
+    const encoded = /name="SAMLRequest" value="([^"]+)"/.exec(html)?.[1] ?? ''
+    const request = Buffer.from(encoded, 'base64').toString('utf8')
+
+    expect(response.status).toBe(200)
+    expect(html).toContain(`<form method="post" action="${idp.ssoUrl}">`)
+    expect(request).toContain('<samlp:AuthnRequest')
+    expect(request).toContain(`AssertionConsumerServiceURL="https://flexpa.example.test/v1/sso/${admin.workspace.id}/acs"`)
   })
 
   it('joins a new person as a member without a password', async () => {
