@@ -134,11 +134,10 @@ function checkStructure(document: Document, root: Element): Element {
     throw new SamlRejected('the response contains an encrypted assertion; turn off assertion encryption at the identity provider')
   }
   const assertions = descendants(document, NS.assertion, 'Assertion')
-  if (assertions.length !== 1) {
+  if (assertions.length === 0) throw new SamlRejected(`the response contains no assertion${statusOf(root)}`)
+  if (assertions.length > 1) {
     throw new SamlRejected(
-      assertions.length === 0
-        ? 'the response contains no assertion'
-        : `the response contains ${assertions.length} assertions; exactly one is accepted (a second copy is how signature wrapping works)`,
+      `the response contains ${assertions.length} assertions; exactly one is accepted (a second copy is how signature wrapping works)`,
     )
   }
   const assertion = assertions[0]
@@ -155,6 +154,16 @@ function checkStructure(document: Document, root: Element): Element {
     }
   }
   return assertion
+}
+
+/** Describes a failure status the identity provider sent instead of an assertion, for the error message. */
+function statusOf(root: Element): string {
+  const status = childElements(root, NS.protocol, 'Status')[0]
+  if (!status) return ''
+  const codes = descendants(status, NS.protocol, 'StatusCode').map((code) => (code.getAttribute('Value') ?? '').split(':').pop())
+  const message = childElements(status, NS.protocol, 'StatusMessage').map(textOf)[0]
+  if (codes[0] === 'Success') return ''
+  return `; the identity provider reported ${codes.join('/')}${message ? `: ${message.slice(0, 200)}` : ''}`
 }
 
 function checkSignatureAlgorithms(document: Document, root: Element, assertion: Element): void {

@@ -266,6 +266,21 @@ describe.each(await dialects())('SAML responses on %s', (dialect) => {
     expect(outcome.error).toContain('elsewhere.test is not one of its SSO domains')
   })
 
+  it('reports a failure status from the provider', async () => {
+    const login = await startSsoLogin(test, workspaceId)
+    const xml =
+      `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_f1" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${login.acsUrl}" InResponseTo="${login.id}">` +
+      '<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:RequestDenied"/></samlp:StatusCode>' +
+      '<samlp:StatusMessage>User is not assigned to this application</samlp:StatusMessage></samlp:Status></samlp:Response>'
+
+    const outcome = await postToAcs(test, login.acsUrl, Buffer.from(xml).toString('base64'))
+
+    expect(outcome.code).toBeNull()
+    expect(outcome.error).toBe(
+      'the response contains no assertion; the identity provider reported Responder/RequestDenied: User is not assigned to this application',
+    )
+  })
+
   it('records rejected responses in the audit log', async () => {
     const { login, samlResponse } = await respond({ sign: 'none' })
     await postToAcs(test, login.acsUrl, samlResponse)
