@@ -4,11 +4,11 @@ import type { Document, Element } from '@xmldom/xmldom'
 import type { ServiceProvider } from './metadata.js'
 import { childElements, descendants, NS, parseUntrustedXml, textOf, XmlProblem } from './xml.js'
 
-/** Clocks of the identity provider and this server may differ by this much. */
+/** Maximum clock difference accepted between the identity provider and this server. */
 export const CLOCK_SKEW_MS = 3 * 60_000
 const MAX_RESPONSE_BYTES = 256 * 1024
 
-/** Signature and digest algorithms of the SHA-2 family; SHA-1 and anything else is rejected. */
+/** Signature and digest algorithms of the SHA-2 family. SHA-1 and anything else is rejected. */
 const SIGNATURE_ALGORITHMS = new Set([
   'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
   'http://www.w3.org/2001/04/xmldsig-more#rsa-sha384',
@@ -61,7 +61,7 @@ export interface VerifiedAssertion {
   issuer: string
   email: string
   name: string | null
-  /** When the assertion stops being valid; it is remembered until then to refuse a replay. */
+  /** Time the assertion stops being valid. It is remembered until then so that a replay is rejected. */
   expiresAt: string
 }
 

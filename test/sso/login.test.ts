@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,6 +11,11 @@ import { startIdpServer, TestIdp, type IdpServer } from '../helpers/saml-idp.js'
 import { ROOT, startServer, type ServerProcess } from '../helpers/server.js'
 
 const BROWSER = join(ROOT, 'test/fixtures/sso-browser.mjs')
+const CHROMIUM_BROWSER = join(ROOT, 'test/fixtures/sso-chromium.mjs')
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+const chromiumMissing = !existsSync(CHROMIUM)
+if (chromiumMissing && process.env.CI === 'true') throw new Error(`Chromium is missing at ${CHROMIUM}`)
+if (chromiumMissing) console.warn(`skipping the Chromium login test: no browser at ${CHROMIUM}`)
 
 async function freePort(): Promise<number> {
   const server = createServer()
@@ -140,6 +145,18 @@ describe('flexpa login --sso', () => {
 
     expect(rows.map((row) => row.action)).toEqual(['sso.configure', 'sso.member_join', 'sso.login'])
     expect(rows[2].actor_label).toBe('grace@acme.test')
+  })
+
+  it.skipIf(chromiumMissing)('logs in through headless Chromium', async () => {
+    const { user, steps } = ssoUser({ FLEXPA_BROWSER: CHROMIUM_BROWSER })
+
+    const login = await user.run(['login', '--sso', 'acme.test', '--json'])
+
+    expect(login.exitCode).toBe(0)
+    expect(login.json().user.email).toBe('grace@acme.test')
+    expect(steps()).toContain(`GET ${idpServer.url}`)
+    expect(steps()).toContain(`POST ${server.url}/v1/sso/${workspaceId}/acs`)
+    expect(steps()).toContain('landed on /callback: Logged in')
   })
 
   it('logs in when the browser command fails', async () => {
