@@ -31,8 +31,10 @@ import {
   JoinRefused,
   listDomains,
   rememberAssertion,
+  saveConfiguration,
   serviceProvider,
   startLogin,
+  type SsoConfig,
 } from '../sso/service.js'
 
 const THROTTLE_WINDOW_MS = 15 * 60_000
@@ -69,35 +71,12 @@ export function ssoRoutes() {
     const domains = input.domains === undefined ? undefined : [...new Set(input.domains)].sort()
     if (domains) await checkDomains(db, workspace.id, domains)
 
-    const time = now()
-    const enforced = input.enforce === undefined ? (existing?.enforced ?? 0) : input.enforce ? 1 : 0
-    await db.transaction().execute(async (trx) => {
-      if (metadata) {
-        const values = {
-          idp_entity_id: metadata.entityId,
-          idp_sso_url: metadata.ssoUrl,
-          idp_sso_binding: metadata.binding,
-          idp_certificates: JSON.stringify(metadata.certificates),
-          enforced,
-          updated_at: time,
-        }
-        await trx
-          .insertInto('sso_configs')
-          .values({ workspace_id: workspace.id, ...values, created_at: time })
-          .onConflict((oc) => oc.column('workspace_id').doUpdateSet(values))
-          .execute()
-      } else {
-        await trx.updateTable('sso_configs').set({ enforced, updated_at: time }).where('workspace_id', '=', workspace.id).execute()
-      }
-      if (domains) {
-        await trx.deleteFrom('sso_domains').where('workspace_id', '=', workspace.id).execute()
-        if (domains.length > 0) {
-          await trx
-            .insertInto('sso_domains')
-            .values(domains.map((domain) => ({ domain, workspace_id: workspace.id, created_at: time })))
-            .execute()
-        }
-      }
+    let enforced = existing?.enforced ?? 0
+    if (input.enforce !== undefined) enforced = input.enforce ? 1 : 0
+    await saveConfiguration(db, workspace.id, { metadata, domains, enforced }).catch(async (error) => {
+      // Another workspace claimed one of the domains since the check: report it as the check would.
+      if (domains) await checkDomains(db, workspace.id, domains)
+      throw error
     })
 
     const changes = configurationChanges(existing, metadata, currentDomains, domains, enforced)
@@ -175,62 +154,19 @@ export function ssoRoutes() {
     const encoded = typeof form.SAMLResponse === 'string' ? form.SAMLResponse : ''
 
     // Found before validation only to send a failure back to the waiting CLI, and used for nothing else.
-    let pending: { redirect_uri: string; state: string } | undefined
+    const pending = await pendingRequest(db, workspaceId, encoded)
     try {
-      const { inResponseTo } = readResponse(encoded)
-      pending = inResponseTo ? await openRequest(db, workspaceId, inResponseTo) : undefined
-      const sp = serviceProvider(c.get('services').config, workspaceId)
-      const assertion = await validateResponse(encoded, {
-        sp,
-        idp: { entityId: sso.idp_entity_id, certificates: JSON.parse(sso.idp_certificates) as string[] },
-        findRequest: (id) =>
-          db
-            .selectFrom('sso_requests')
-            .select(['id', 'created_at', 'expires_at', 'consumed_at'])
-            .where('id', '=', id)
-            .where('workspace_id', '=', workspaceId)
-            .executeTakeFirst(),
-      })
-      if (!(await rememberAssertion(db, workspaceId, assertion))) {
-        throw new SamlRejected(`assertion ${assertion.assertionId} was already used; an assertion is accepted only once`)
-      }
-      if (!(await consumeRequest(db, assertion.requestId))) {
-        throw new SamlRejected(`request ${assertion.requestId} was already answered; a response is accepted only once`)
-      }
-      const request = await db
-        .selectFrom('sso_requests')
-        .selectAll()
-        .where('id', '=', assertion.requestId)
-        .executeTakeFirstOrThrow()
-      const admitted = await admitUser(db, workspaceId, assertion).catch((error) => {
-        throw error instanceof JoinRefused ? new SamlRejected(error.message) : error
-      })
-      if (admitted.joined) {
-        await recordAudit(c, {
-          workspaceId,
-          action: 'sso.member_join',
-          targetType: 'user',
-          targetId: admitted.userId,
-          data: { email: assertion.email, role: 'member' },
-        })
-      }
-      const code = await issueCode(db, request, admitted)
-      const target = new URL(request.redirect_uri)
-      target.searchParams.set('code', code)
-      target.searchParams.set('state', request.state)
-      return c.redirect(target.toString(), 303)
+      return c.redirect(await acceptResponse(c, sso, encoded), 303)
     } catch (error) {
       if (!(error instanceof SamlRejected)) throw error
       c.get('logger').warn({ workspace_id: workspaceId, reason: error.message }, 'SAML response rejected')
       await recordAudit(c, { workspaceId, action: 'sso.login_failed', data: { reason: error.message } })
-      if (pending) {
-        const target = new URL(pending.redirect_uri)
-        target.searchParams.set('error', 'access_denied')
-        target.searchParams.set('error_description', error.message)
-        target.searchParams.set('state', pending.state)
-        return c.redirect(target.toString(), 303)
-      }
-      throw new ApiError('sso_failed', `single sign-on failed: ${error.message}`)
+      if (!pending) throw new ApiError('sso_failed', `single sign-on failed: ${error.message}`)
+      const target = new URL(pending.redirect_uri)
+      target.searchParams.set('error', 'access_denied')
+      target.searchParams.set('error_description', error.message)
+      target.searchParams.set('state', pending.state)
+      return c.redirect(target.toString(), 303)
     }
   })
 
@@ -253,6 +189,7 @@ export function ssoRoutes() {
     const user = await db.selectFrom('users').selectAll().where('id', '=', code.user_id).executeTakeFirstOrThrow()
     const session = await db.selectFrom('sessions').selectAll().where('id', '=', issued.id).executeTakeFirstOrThrow()
     c.set('principal', { type: 'user', user, session })
+    c.get('logger').info({ workspace_id: code.workspace_id, user_id: user.id, session_id: issued.id }, 'SSO login')
     await recordAudit(c, {
       workspaceId: code.workspace_id,
       action: 'sso.login',
@@ -272,6 +209,64 @@ function noSsoWorkspace(reference: string): ApiError {
     'not_found',
     `no workspace with single sign-on was found for "${reference}"; use the workspace id or an email domain its admins listed`,
   )
+}
+
+/**
+ * Validates a posted SAML response, admits the person it names and returns the CLI's loopback URL
+ * with a one-time code. Throws SamlRejected with the reason when the response must not log anyone in.
+ */
+async function acceptResponse(c: Context<AppEnv>, sso: SsoConfig, encoded: string): Promise<string> {
+  const { db } = c.get('services').database
+  const workspaceId = sso.workspace_id
+  const assertion = await validateResponse(encoded, {
+    sp: serviceProvider(c.get('services').config, workspaceId),
+    idp: { entityId: sso.idp_entity_id, certificates: JSON.parse(sso.idp_certificates) as string[] },
+    findRequest: (id) =>
+      db
+        .selectFrom('sso_requests')
+        .select(['id', 'created_at', 'expires_at', 'consumed_at'])
+        .where('id', '=', id)
+        .where('workspace_id', '=', workspaceId)
+        .executeTakeFirst(),
+  })
+  if (!(await rememberAssertion(db, workspaceId, assertion))) {
+    throw new SamlRejected(`assertion ${assertion.assertionId} was already used; an assertion is accepted only once`)
+  }
+  if (!(await consumeRequest(db, assertion.requestId))) {
+    throw new SamlRejected(`request ${assertion.requestId} was already answered; a response is accepted only once`)
+  }
+  const request = await db.selectFrom('sso_requests').selectAll().where('id', '=', assertion.requestId).executeTakeFirstOrThrow()
+
+  const admitted = await admitUser(db, workspaceId, assertion).catch((error) => {
+    throw error instanceof JoinRefused ? new SamlRejected(error.message) : error
+  })
+  if (admitted.joined) {
+    await recordAudit(c, {
+      workspaceId,
+      action: 'sso.member_join',
+      targetType: 'user',
+      targetId: admitted.userId,
+      data: { email: assertion.email, role: 'member' },
+    })
+  }
+
+  const code = await issueCode(db, request, admitted)
+  const target = new URL(request.redirect_uri)
+  target.searchParams.set('code', code)
+  target.searchParams.set('state', request.state)
+  return target.toString()
+}
+
+/** Returns the open request a response names, without trusting anything else in it. */
+async function pendingRequest(db: Kysely<Database>, workspaceId: string, encoded: string) {
+  let inResponseTo: string | null
+  try {
+    inResponseTo = readResponse(encoded).inResponseTo
+  } catch (error) {
+    if (error instanceof SamlRejected) return undefined
+    throw error
+  }
+  return inResponseTo ? openRequest(db, workspaceId, inResponseTo) : undefined
 }
 
 async function openRequest(db: Kysely<Database>, workspaceId: string, id: string) {

@@ -7,19 +7,19 @@ import { hashSecret, newId, newSecret } from '../../shared/tokens.js'
 import type { Config } from '../config.js'
 import type { Database } from '../db/schema.js'
 import { addMs, now } from '../time.js'
-import type { ServiceProvider } from './metadata.js'
+import type { IdpMetadata, ServiceProvider } from './metadata.js'
 import type { VerifiedAssertion } from './response.js'
 import type { SsoConfigsTable } from './tables.js'
 import { escapeXml } from './xml.js'
 
 export type SsoConfig = Selectable<SsoConfigsTable>
 
-/** How long the identity provider has to answer an AuthnRequest. */
+/** How long the identity provider has to respond to an AuthnRequest. */
 export const REQUEST_LIFETIME_MS = 10 * 60_000
 /** How long the CLI has to exchange its one-time code. */
 export const CODE_LIFETIME_MS = 2 * 60_000
 
-/** Our service-provider values for one workspace; its own entity id keeps assertions from crossing workspaces. */
+/** Returns our service-provider values for one workspace. Each workspace has its own entity id, so assertions cannot cross workspaces. */
 export function serviceProvider(config: Config, workspaceId: string): ServiceProvider {
   const base = `${config.publicUrl}/v1/sso/${workspaceId}`
   return { entityId: `${base}/metadata`, acsUrl: `${base}/acs`, metadataUrl: `${base}/metadata` }
@@ -37,6 +37,49 @@ export async function listDomains(db: Kysely<Database>, workspaceId: string): Pr
     .orderBy('domain')
     .execute()
   return rows.map((row) => row.domain)
+}
+
+/**
+ * Writes a workspace's configuration in one transaction. Without new metadata only the
+ * enforcement changes, and `domains`, when given, replaces the whole list.
+ */
+export async function saveConfiguration(
+  db: Kysely<Database>,
+  workspaceId: string,
+  change: { metadata?: IdpMetadata; domains?: string[]; enforced: number },
+): Promise<void> {
+  const time = now()
+  await db.transaction().execute(async (trx) => {
+    if (change.metadata) {
+      const values = {
+        idp_entity_id: change.metadata.entityId,
+        idp_sso_url: change.metadata.ssoUrl,
+        idp_sso_binding: change.metadata.binding,
+        idp_certificates: JSON.stringify(change.metadata.certificates),
+        enforced: change.enforced,
+        updated_at: time,
+      }
+      await trx
+        .insertInto('sso_configs')
+        .values({ workspace_id: workspaceId, ...values, created_at: time })
+        .onConflict((oc) => oc.column('workspace_id').doUpdateSet(values))
+        .execute()
+    } else {
+      await trx
+        .updateTable('sso_configs')
+        .set({ enforced: change.enforced, updated_at: time })
+        .where('workspace_id', '=', workspaceId)
+        .execute()
+    }
+
+    if (!change.domains) return
+    await trx.deleteFrom('sso_domains').where('workspace_id', '=', workspaceId).execute()
+    if (change.domains.length === 0) return
+    await trx
+      .insertInto('sso_domains')
+      .values(change.domains.map((domain) => ({ domain, workspace_id: workspaceId, created_at: time })))
+      .execute()
+  })
 }
 
 /** Finds the workspace that `reference` names: a workspace id, an email domain, or an email address. */
@@ -61,8 +104,9 @@ export function codeChallengeOf(verifier: string): string {
 }
 
 export interface LoginStart {
-  /** Where the browser goes next: the identity provider's URL (HTTP-Redirect) or an auto-posting form (HTTP-POST). */
+  /** URL at the identity provider that the browser is redirected to (HTTP-Redirect binding). */
   redirect?: string
+  /** Page that posts the request to the identity provider (HTTP-POST binding). */
   form?: string
 }
 
@@ -104,7 +148,7 @@ export async function startLogin(
     // The request row above is the record of the request, so node-saml keeps none of its own.
     validateInResponseTo: ValidateInResponseTo.never,
     identifierFormat: null,
-    // Entra ID rejects a request for password authentication when the person used another method.
+    // Entra ID fails with AADSTS75011 when the requested context (password) differs from the method used.
     disableRequestedAuthnContext: true,
     skipRequestCompression: sso.idp_sso_binding === 'post',
   })
@@ -115,7 +159,7 @@ export async function startLogin(
   return { form: autoPostForm(sso.idp_sso_url, message as Record<string, string>) }
 }
 
-/** A page that posts a SAML message onward, as the HTTP-POST binding requires. */
+/** Builds a page that posts a SAML message onward, as the HTTP-POST binding requires. */
 export function autoPostForm(action: string, fields: Record<string, string>): string {
   const inputs = Object.entries(fields)
     .map(([name, value]) => `<input type="hidden" name="${escapeXml(name)}" value="${escapeXml(String(value))}">`)
@@ -123,7 +167,7 @@ export function autoPostForm(action: string, fields: Record<string, string>): st
   return `<!doctype html><html><head><meta charset="utf-8"><title>Signing in</title></head><body onload="document.forms[0].submit()"><form method="post" action="${escapeXml(action)}">${inputs}<noscript><button type="submit">Continue</button></noscript></form></body></html>`
 }
 
-/** Records an accepted assertion; returns false when it was seen before. */
+/** Records an accepted assertion. Returns false when it was seen before. */
 export async function rememberAssertion(db: Kysely<Database>, workspaceId: string, assertion: VerifiedAssertion): Promise<boolean> {
   const idHash = hashSecret(`${assertion.issuer}\n${assertion.assertionId}`)
   const inserted = await db
@@ -134,7 +178,7 @@ export async function rememberAssertion(db: Kysely<Database>, workspaceId: strin
   return Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1
 }
 
-/** Marks a request answered; returns false when another response got there first. */
+/** Marks a request consumed. Returns false when another response consumed it first. */
 export async function consumeRequest(db: Kysely<Database>, requestId: string): Promise<boolean> {
   const result = await db
     .updateTable('sso_requests')
