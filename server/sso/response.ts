@@ -200,16 +200,23 @@ function checkSignatureAlgorithms(document: Document, root: Element, assertion: 
   }
 }
 
+/** Parses an xs:dateTime attribute, rejecting the response when it is not a valid time. */
+function timeOf(value: string, attribute: string): number {
+  const time = Date.parse(value)
+  if (Number.isNaN(time)) throw new SamlRejected(`the assertion's ${attribute} "${value.slice(0, 40)}" is not a valid time`)
+  return time
+}
+
 function checkConditions(assertion: Element, sp: ServiceProvider, at: Date): void {
   const conditions = childElements(assertion, NS.assertion, 'Conditions')
   if (conditions.length !== 1) throw new SamlRejected('the assertion must have exactly one Conditions element')
   const notBefore = conditions[0].getAttribute('NotBefore')
   const notOnOrAfter = conditions[0].getAttribute('NotOnOrAfter')
-  if (notBefore && Date.parse(notBefore) - CLOCK_SKEW_MS > at.getTime()) {
+  if (notBefore && timeOf(notBefore, 'NotBefore') - CLOCK_SKEW_MS > at.getTime()) {
     throw new SamlRejected(`the assertion is not valid before ${notBefore}; check the clocks of this server and the identity provider`)
   }
   if (!notOnOrAfter) throw new SamlRejected('the assertion has no NotOnOrAfter time in its Conditions')
-  if (Date.parse(notOnOrAfter) + CLOCK_SKEW_MS <= at.getTime()) {
+  if (timeOf(notOnOrAfter, 'NotOnOrAfter') + CLOCK_SKEW_MS <= at.getTime()) {
     throw new SamlRejected(`the assertion expired at ${notOnOrAfter}`)
   }
   const audiences = childElements(conditions[0], NS.assertion, 'AudienceRestriction').flatMap((restriction) =>
@@ -236,7 +243,7 @@ function checkSubjectConfirmation(assertion: Element, sp: ServiceProvider, inRes
     }
     const notOnOrAfter = confirmation.getAttribute('NotOnOrAfter')
     if (!notOnOrAfter) throw new SamlRejected('the assertion\'s SubjectConfirmationData has no NotOnOrAfter time')
-    if (Date.parse(notOnOrAfter) + CLOCK_SKEW_MS <= at.getTime()) {
+    if (timeOf(notOnOrAfter, 'NotOnOrAfter') + CLOCK_SKEW_MS <= at.getTime()) {
       throw new SamlRejected(`the assertion expired at ${notOnOrAfter} (SubjectConfirmationData)`)
     }
   }
@@ -297,7 +304,10 @@ function readVerifiedAssertion(profile: Profile, check: ResponseCheck, inRespons
   }
   // Recipient is not checked by node-saml, so it is checked again on the signed copy.
   checkSubjectConfirmation(assertion, check.sp, inResponseTo, new Date())
-  const conditions = childElements(assertion, NS.assertion, 'Conditions')[0]
+  const notOnOrAfter = childElements(assertion, NS.assertion, 'Conditions')[0]?.getAttribute('NotOnOrAfter')
+  if (!notOnOrAfter || Number.isNaN(Date.parse(notOnOrAfter))) {
+    throw new SamlRejected('the signed assertion has no valid NotOnOrAfter time in its Conditions')
+  }
   const assertionId = assertion.getAttribute('ID')
   if (!assertionId) throw new SamlRejected('the assertion has no ID')
 
@@ -311,7 +321,7 @@ function readVerifiedAssertion(profile: Profile, check: ResponseCheck, inRespons
     issuer: profile.issuer,
     email,
     name: assertedName(profile),
-    expiresAt: new Date(Date.parse(conditions.getAttribute('NotOnOrAfter')!) + CLOCK_SKEW_MS).toISOString(),
+    expiresAt: new Date(Date.parse(notOnOrAfter) + CLOCK_SKEW_MS).toISOString(),
   }
 }
 

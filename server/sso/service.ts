@@ -204,43 +204,21 @@ export class JoinRefused extends Error {}
  */
 export async function admitUser(db: Kysely<Database>, workspaceId: string, assertion: VerifiedAssertion): Promise<SsoUser> {
   const time = now()
-  let user = await db.selectFrom('users').select('id').where('email', '=', assertion.email).executeTakeFirst()
-  const membership = user
+  const existing = await db.selectFrom('users').select('id').where('email', '=', assertion.email).executeTakeFirst()
+  const membership = existing
     ? await db
         .selectFrom('memberships')
         .select('role')
         .where('workspace_id', '=', workspaceId)
-        .where('user_id', '=', user.id)
+        .where('user_id', '=', existing.id)
         .executeTakeFirst()
     : undefined
+  let user = { id: existing?.id ?? '', created: false }
   let joined = false
-  let createdAccount = false
 
   if (!membership) {
-    const domain = assertion.email.slice(assertion.email.lastIndexOf('@') + 1)
-    const listed = await db
-      .selectFrom('sso_domains')
-      .select('domain')
-      .where('workspace_id', '=', workspaceId)
-      .where('domain', '=', domain)
-      .executeTakeFirst()
-    if (!listed) {
-      throw new JoinRefused(`${assertion.email} is not a member of this workspace and ${domain} is not one of its SSO domains`)
-    }
-    if (!user) {
-      const created = {
-        id: newId('usr'),
-        email: assertion.email,
-        display_name: assertion.name ?? assertion.email.slice(0, assertion.email.indexOf('@')),
-        password_hash: null,
-        email_verified_at: null,
-        created_at: time,
-        updated_at: time,
-      }
-      await db.insertInto('users').values(created).onConflict((oc) => oc.column('email').doNothing()).execute()
-      user = await db.selectFrom('users').select('id').where('email', '=', assertion.email).executeTakeFirstOrThrow()
-      createdAccount = user.id === created.id
-    }
+    await requireListedDomain(db, workspaceId, assertion.email)
+    if (!existing) user = await createPasswordlessUser(db, assertion, time)
     const inserted = await db
       .insertInto('memberships')
       .values({ workspace_id: workspaceId, user_id: user.id, role: 'member', created_at: time })
@@ -253,15 +231,48 @@ export async function admitUser(db: Kysely<Database>, workspaceId: string, asser
     .insertInto('sso_identities')
     .values({
       workspace_id: workspaceId,
-      user_id: user!.id,
+      user_id: user.id,
       email: assertion.email,
-      created_account: createdAccount ? 1 : 0,
+      created_account: user.created ? 1 : 0,
       created_at: time,
       last_login_at: time,
     })
     .onConflict((oc) => oc.columns(['workspace_id', 'user_id']).doUpdateSet({ last_login_at: time, email: assertion.email }))
     .execute()
-  return { userId: user!.id, joined }
+  return { userId: user.id, joined }
+}
+
+async function requireListedDomain(db: Kysely<Database>, workspaceId: string, email: string): Promise<void> {
+  const domain = email.slice(email.lastIndexOf('@') + 1)
+  const listed = await db
+    .selectFrom('sso_domains')
+    .select('domain')
+    .where('workspace_id', '=', workspaceId)
+    .where('domain', '=', domain)
+    .executeTakeFirst()
+  if (!listed) {
+    throw new JoinRefused(`${email} is not a member of this workspace and ${domain} is not one of its SSO domains`)
+  }
+}
+
+/** Creates an account without a password; when a concurrent login created it first, returns that one. */
+async function createPasswordlessUser(
+  db: Kysely<Database>,
+  assertion: VerifiedAssertion,
+  time: string,
+): Promise<{ id: string; created: boolean }> {
+  const created = {
+    id: newId('usr'),
+    email: assertion.email,
+    display_name: assertion.name ?? assertion.email.slice(0, assertion.email.indexOf('@')),
+    password_hash: null,
+    email_verified_at: null,
+    created_at: time,
+    updated_at: time,
+  }
+  await db.insertInto('users').values(created).onConflict((oc) => oc.column('email').doNothing()).execute()
+  const user = await db.selectFrom('users').select('id').where('email', '=', assertion.email).executeTakeFirstOrThrow()
+  return { id: user.id, created: user.id === created.id }
 }
 
 /** Issues the one-time code that the CLI exchanges, with its PKCE verifier, for a session. */
