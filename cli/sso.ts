@@ -130,7 +130,7 @@ async function listenOnLoopback(expectedState: string): Promise<Listener> {
     response.writeHead(error || !received ? 400 : 200, { 'content-type': 'text/html; charset=utf-8' })
     if (error || !received) {
       response.end(page('Login failed', 'Single sign-on failed. The terminal shows why; you can close this window.'))
-      settle.reject(new CliError(`single sign-on failed: ${error ?? 'no code in the callback'}`, EXIT.auth, { code: 'sso_failed' }))
+      settle.reject(new CliError(`single sign-on failed: ${error ?? 'the callback has no code'}`, EXIT.auth, { code: 'sso_failed' }))
     } else {
       response.end(page('Logged in', 'You are logged in to the Flexpa CLI. You can close this window.'))
       settle.resolve(received)
