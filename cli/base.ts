@@ -124,7 +124,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (oclifExit !== undefined && error.name !== 'Error' || /Unexpected argument|Nonexistent flag|Missing required|Expected --|Expected a|Parsing --|is not one of|must also be provided|cannot also be provided|Missing \d+ required arg/i.test(error.message)) {
       const exitCode = oclifExit === 0 ? 0 : EXIT.usage
       if (exitCode === 0) return
-      this.report(error.message.split('\n')[0], EXIT.usage, `see flexpa ${this.id?.replace(/:/g, ' ')} --help`, { code: 'invalid_usage' })
+      this.report(usageLine(error.message), EXIT.usage, `see flexpa ${this.id?.replace(/:/g, ' ')} --help`, { code: 'invalid_usage' })
       return
     }
     if (error.name === 'ExitPromptError' || error.name === 'AbortPromptError') {
@@ -150,4 +150,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     process.exitCode = exitCode
   }
+}
+
+/**
+ * Returns the line of an oclif parse error that names the problem. Errors about flag relations
+ * start with a heading such as "The following error occurred:" and name the flags below it.
+ */
+function usageLine(message: string): string {
+  const lines = message.split('\n').map((line) => line.trim()).filter(Boolean)
+  const detail = lines.slice(1).find((line) => !/^see more help/i.test(line))
+  return lines[0]?.endsWith(':') && detail ? detail : (lines[0] ?? message)
 }

@@ -16,6 +16,7 @@ import { auditRoutes } from './routes/audit.js'
 import { profileRoutes } from './routes/profile.js'
 import { tokenRoutes } from './routes/tokens.js'
 import { teamRoutes } from './routes/team.js'
+import { ssoRoutes } from './routes/sso.js'
 import { workspaceRoutes } from './routes/workspaces.js'
 
 const MAX_BODY_BYTES = 1_048_576
@@ -69,6 +70,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route('/v1', teamRoutes())
   app.route('/v1', accountMailRoutes())
   app.route('/', pageRoutes())
+  app.route('/v1', ssoRoutes())
 
   app.notFound((c) => {
     const error = new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)

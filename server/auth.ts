@@ -10,6 +10,7 @@ import {
 import { hashSecret } from '../shared/tokens.js'
 import type { AppEnv, Principal, User, WorkspaceAccess } from './context.js'
 import { ApiError } from './errors.js'
+import { sessionScope } from './sso/service.js'
 import { now } from './time.js'
 
 const ACCESS = Symbol.for('flexpa.access')
@@ -209,7 +210,8 @@ export async function resolveWorkspace(
     .selectFrom('memberships')
     .innerJoin('workspaces', 'workspaces.id', 'memberships.workspace_id')
     .selectAll('workspaces')
-    .select(['memberships.role', 'memberships.phi_withheld'])
+    .leftJoin('sso_configs', 'sso_configs.workspace_id', 'workspaces.id')
+    .select(['memberships.role', 'memberships.phi_withheld', 'sso_configs.enforced as sso_enforced'])
     .where('memberships.user_id', '=', principal.user.id)
   // A token sees its own workspace only, so its creator's other workspaces make no name ambiguous.
   if (principal.type === 'token') query = query.where('workspaces.id', '=', principal.token.workspace_id)
@@ -234,6 +236,37 @@ export async function resolveWorkspace(
     // A token never holds more than its creator holds now.
     permissions = principal.token.permissions.filter((code) => memberPermissions.includes(code))
   }
-  const { role, phi_withheld: _withheld, ...workspace } = row
+  if (principal.type === 'user') await checkSsoAccess(c, principal, row.id, row.role as Role, row.sso_enforced === 1, missing)
+  const { role, phi_withheld: _withheld, sso_enforced: _enforced, ...workspace } = row
   return { workspace, role: role as Role, permissions }
+}
+
+/**
+ * Applies single sign-on to a person's session in a workspace. A session that came through
+ * another workspace's identity provider may be limited to that workspace (see `sessionScope`).
+ * Where the workspace enforces SSO, only sessions from its own identity provider get in, except
+ * its admins', so that a broken identity provider cannot lock everyone out. Workspace tokens are
+ * not checked, because CI has no browser.
+ */
+async function checkSsoAccess(
+  c: Context<AppEnv>,
+  principal: Principal & { type: 'user' },
+  workspaceId: string,
+  role: Role,
+  enforced: boolean,
+  missing: ApiError,
+): Promise<void> {
+  const { session } = principal
+  const throughThisWorkspace = session.auth_method === 'sso' && session.sso_workspace_id === workspaceId
+  if (session.auth_method === 'sso' && !throughThisWorkspace) {
+    const scope = await sessionScope(c.get('services').database.db, session)
+    if (scope !== null) throw missing
+  }
+  if (enforced && role !== 'admin' && !throughThisWorkspace) {
+    throw new ApiError(
+      'sso_required',
+      `this workspace requires single sign-on; log in with flexpa login --sso ${workspaceId}`,
+      { workspace_id: workspaceId },
+    )
+  }
 }

@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   invalid_api_key: { status: 401, exit: EXIT.auth },
   api_key_expired: { status: 401, exit: EXIT.auth },
   sso_required: { status: 401, exit: EXIT.auth },
+  sso_failed: { status: 401, exit: EXIT.auth },
+  invalid_grant: { status: 400, exit: EXIT.auth },
   permission_denied: { status: 403, exit: EXIT.forbidden },
   not_found: { status: 404, exit: EXIT.notFound },
   method_not_allowed: { status: 405, exit: EXIT.usage },

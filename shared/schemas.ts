@@ -150,4 +150,48 @@ export const AuditListQuery = z.object({
 /** Deleting a workspace needs its name typed back, so a wrong id in a script deletes nothing. */
 export const WorkspaceDeleteQuery = z.object({
   confirm: z.string({ error: 'must be the workspace name, typed back' }).max(200),
+
+/** A lower-case DNS name with at least two labels, such as example.com. */
+export const emailDomain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(253, 'must be at most 253 characters')
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+    'must be a domain name such as example.com',
+  )
+
+/** Fields left out keep their current value; the metadata is required the first time. */
+export const SsoConfigureBody = z.strictObject({
+  metadata_xml: z.string().max(512 * 1024, 'must be at most 512 KiB').optional(),
+  domains: z.array(emailDomain).max(50, 'at most 50 domains').optional(),
+  enforce: z.boolean().optional(),
+})
+
+/** PKCE (RFC 7636): 43 to 128 characters of the unreserved set. */
+const pkceVerifier = z.string().regex(/^[A-Za-z0-9._~-]{43,128}$/, 'must be 43 to 128 characters of A-Z, a-z, 0-9, ".", "_", "~" and "-"')
+
+/** The CLI's loopback listener: http on 127.0.0.1 with a port, no query or fragment. */
+export const loopbackRedirectUri = z
+  .string()
+  .max(200, 'must be at most 200 characters')
+  .refine((value) => /^http:\/\/127\.0\.0\.1:\d{1,5}\/[A-Za-z0-9/_-]*$/.test(value), 'must be http://127.0.0.1:<port>/<path>')
+
+export const SsoStartQuery = z.object({
+  workspace: z.string().trim().min(1, 'must not be empty').max(254, 'must be at most 254 characters'),
+  redirect_uri: loopbackRedirectUri,
+  code_challenge: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be the base64url SHA-256 of the code verifier (43 characters)'),
+  code_challenge_method: z.literal('S256', { message: 'must be S256' }),
+  state: z.string().regex(/^[A-Za-z0-9._~-]{16,128}$/, 'must be 16 to 128 characters of A-Z, a-z, 0-9, ".", "_", "~" and "-"'),
+})
+
+export const SsoDiscoverQuery = z.object({
+  workspace: z.string().trim().min(1, 'must not be empty').max(254, 'must be at most 254 characters'),
+})
+
+export const SsoTokenBody = z.strictObject({
+  code: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  code_verifier: pkceVerifier,
+  redirect_uri: loopbackRedirectUri,
 })

@@ -19,6 +19,7 @@ export const SECRET_PREFIXES = {
   invitation: 'fxi_',
   reset: 'fxr_',
   verification: 'fxv_',
+  sso_code: 'fxc_',
 } as const
 
 export type SecretKind = keyof typeof SECRET_PREFIXES

@@ -7,17 +7,20 @@ import { CliError } from '../errors.js'
 import { isInteractive, missingFlag, promptPassword, promptText, readStdin } from '../input.js'
 import { rememberLogin } from '../login.js'
 import { note } from '../output.js'
-import { apiUrl } from '../settings.js'
+import { apiUrl, updateSettings } from '../settings.js'
+import { ssoLogin } from '../sso.js'
 
 export default class Login extends BaseCommand<typeof Login> {
   static override summary = 'Log in to the Flexpa API'
   static override description =
-    'Starts a 30-day session and stores its token in the OS keychain (or a 0600 file where there is none). With --with-token, stores a token read from stdin instead, such as a workspace token for CI.'
+    'Starts a 30-day session and stores its token in the OS keychain (or a 0600 file where there is none). With --with-token, stores a token read from stdin instead, such as a workspace token for CI. With --sso, logs in through the identity provider of a workspace that uses single sign-on: the browser opens (or the URL is printed) and the session comes back to the CLI on a 127.0.0.1 port.'
   static override examples = [
     '<%= config.bin %> login',
     "printf '%s' \"$PASSWORD\" | <%= config.bin %> login --email ada@example.com --password-stdin",
     '<%= config.bin %> login --with-token < token.txt',
     '<%= config.bin %> login --api-url https://flexpa.example.com',
+    '<%= config.bin %> login --sso example.com',
+    '<%= config.bin %> login --sso ws_3kTq8ZxV0bN2mLp4Rw9a',
   ]
   static override flags = {
     email: Flags.string({ description: 'Email address of your account' }),
@@ -28,6 +31,11 @@ export default class Login extends BaseCommand<typeof Login> {
       exclusive: ['email', 'password-stdin'],
     }),
     'api-url': Flags.string({ description: 'URL of the Flexpa API to use from now on', helpValue: '<url>' }),
+    sso: Flags.string({
+      description: "Log in through the workspace's identity provider; takes the workspace id or an email domain it lists",
+      helpValue: '<workspace-id-or-email-domain>',
+      exclusive: ['email', 'password-stdin', 'with-token'],
+    }),
   }
 
   async run(): Promise<void> {
@@ -38,6 +46,19 @@ export default class Login extends BaseCommand<typeof Login> {
       throw new CliError(`--api-url "${api}" is not a URL such as http://127.0.0.1:8787`, EXIT.usage)
     }
     const userAgent = `flexpa-cli/${this.config.version} node/${process.versions.node}`
+    if (this.flags.sso !== undefined) {
+      const reference = this.flags.sso.trim()
+      if (!reference) throw new CliError('--sso needs a workspace id or an email domain', EXIT.usage)
+      const login = await ssoLogin(api, reference, userAgent)
+      const source = await rememberLogin(api, { ...login, workspaces: [login.workspace] }, this.json)
+      // The session may reach only this workspace, so it becomes the selected one.
+      await updateSettings({ workspace: login.workspace.id })
+      const summary = { user: login.user, workspace: login.workspace, api_url: api, credential_source: source, auth_method: 'sso' }
+      await this.output(summary, () =>
+        note(`Logged in to ${api} as ${login.user.email} through the single sign-on of ${login.workspace.name}.`),
+      )
+      return
+    }
     let result
     if (this.flags['with-token']) {
       const token = (await readStdin()).trim()

@@ -10,6 +10,7 @@ import { ApiError, invalid } from '../errors.js'
 import { hashPassword, passwordProblem, verifyPassword } from '../passwords.js'
 import { serializeUser, serializeWorkspace } from '../serialize.js'
 import { startSession } from '../sessions.js'
+import { sessionScope } from '../sso/service.js'
 import { hit, reset } from '../throttle.js'
 import { now } from '../time.js'
 import { jsonBody } from '../validate.js'
@@ -154,8 +155,9 @@ export function accountRoutes() {
       .where('memberships.user_id', '=', principal.user.id)
       .orderBy('workspaces.created_at')
       .execute()
-    const visible =
-      principal.type === 'token' ? workspaces.filter((ws) => ws.id === principal.token.workspace_id) : workspaces
+    const scope =
+      principal.type === 'token' ? principal.token.workspace_id : await sessionScope(db, principal.session)
+    const visible = scope === null ? workspaces : workspaces.filter((ws) => ws.id === scope)
     return c.json({
       user: serializeUser(principal.user),
       principal:

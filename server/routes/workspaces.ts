@@ -10,6 +10,7 @@ import type { Dialect } from '../db/index.js'
 import type { Database } from '../db/schema.js'
 import { ApiError, invalid } from '../errors.js'
 import { serializeWorkspace } from '../serialize.js'
+import { sessionScope } from '../sso/service.js'
 import { now } from '../time.js'
 import { jsonBody, queryParams } from '../validate.js'
 
@@ -24,7 +25,9 @@ export function workspaceRoutes() {
       .innerJoin('workspaces', 'workspaces.id', 'memberships.workspace_id')
       .select(['workspaces.id', 'workspaces.name', 'workspaces.created_at', 'memberships.role'])
       .where('memberships.user_id', '=', principal.user.id)
-    if (principal.type === 'token') query = query.where('workspaces.id', '=', principal.token.workspace_id)
+    const scope =
+      principal.type === 'token' ? principal.token.workspace_id : await sessionScope(db, principal.session)
+    if (scope !== null) query = query.where('workspaces.id', '=', scope)
     const rows = await query.orderBy('workspaces.created_at').orderBy('workspaces.id').execute()
     return c.json({ data: rows })
   })
