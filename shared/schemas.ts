@@ -150,6 +150,7 @@ export const AuditListQuery = z.object({
 /** Deleting a workspace needs its name typed back, so a wrong id in a script deletes nothing. */
 export const WorkspaceDeleteQuery = z.object({
   confirm: z.string({ error: 'must be the workspace name, typed back' }).max(200),
+})
 
 /** A lower-case DNS name with at least two labels, such as example.com. */
 export const emailDomain = z
