@@ -130,7 +130,7 @@ export async function goLiveChecklist(db: Kysely<Database>, workspaceId: string)
       title: 'See a first test access token',
       done: testToken,
       detail: testToken ? 'a test access token was recorded' : 'no test access token was recorded yet',
-      command: 'flexpa logs trigger',
+      command: `flexpa logs trigger ${appFlag}`,
     },
     {
       step: 'live_access_submitted',

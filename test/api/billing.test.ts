@@ -29,7 +29,7 @@ describe.each(await dialects())('Stripe billing on %s', (dialect) => {
       headers: signedHeaders(payload, options.secret ?? stripe.webhookSecret, options.timestamp),
       body: payload,
     })
-    return { status: response.status, body: await response.json() }
+    return { status: response.status, body: (await response.json()) as any }
   }
 
   async function billing(admin: { token: string; workspace: { id: string } }) {

@@ -1,22 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { VALID_FORM } from '../fixtures/live-access-form.js'
 import { addMember, createTestApp, signUp, type TestApp } from '../helpers/app.js'
 import { dialects } from '../helpers/database.js'
 
 const OPERATOR = 'reviewer@flexpa.test'
-
-export const VALID_FORM = {
-  organization_name: 'Acme Health, Inc.',
-  website: 'https://acme.example',
-  use_case: 'Patients share their claims history so that we can find gaps in their preventive care.',
-  expected_monthly_connections: 2500,
-  usage: 'MULTIPLE',
-  privacy_policy_url: 'https://acme.example/privacy',
-  terms_of_service_url: 'https://acme.example/terms',
-  contact_name: 'Ada Lovelace',
-  contact_email: 'ada@acme.example',
-  hipaa_role: 'business_associate',
-}
 
 /** One invalid value per field, and the start of the message that names it. */
 const INVALID_FIELDS: [keyof typeof VALID_FORM, unknown, string][] = [
