@@ -198,6 +198,87 @@ describe('going live through the CLI', () => {
     expect(result.stderr).toContain('--hipaa-role')
   })
 
+  it('waits for the payment method with --wait', async () => {
+    const { user, signup } = await signUpWithCli(server.url, 'wait@acme.test', { workspaceName: 'Waiting' })
+    const waiting = user.run(['billing', 'setup', '--no-browser', '--wait', '--json'], { env: { FLEXPA_POLL_MS: '200' } })
+    const session = await new Promise<Record<string, any>>((resolve, reject) => {
+      const started = Date.now()
+      const timer = setInterval(() => {
+        const found = [...stripe.checkoutSessions.values()].find((candidate) => candidate.client_reference_id === signup.workspace.id)
+        if (found) resolve(found)
+        if (found || Date.now() - started > 20_000) clearInterval(timer)
+        if (!found && Date.now() - started > 20_000) reject(new Error('billing setup created no Checkout Session'))
+      }, 100)
+    })
+    const payload = JSON.stringify(stripe.completeCheckout(session.id, { brand: 'amex', last4: '0005' }))
+    await fetch(`${server.url}/webhooks/stripe`, { method: 'POST', headers: signedHeaders(payload, stripe.webhookSecret), body: payload })
+
+    const result = await waiting
+
+    expect(result.exitCode).toBe(0)
+    expect(result.json().session_id).toBe(session.id)
+    expect(result.json().billing.payment_method).toMatchObject({ brand: 'amex', last4: '0005' })
+    expect(result.stderr).toContain('Waiting for Stripe to confirm the payment method')
+  })
+
+  it('opens the portal and lists invoices', async () => {
+    const ws = ['--workspace', workspaceId]
+
+    const portal = await admin.run(['billing', 'portal', '--no-browser', ...ws])
+    const customerId = (await admin.run(['billing', 'status', ...ws, '--json'])).json().customer_id
+    stripe.addInvoice(customerId, { number: 'ACME-0001', amount_due: 49900, status: 'paid' })
+    const table = await admin.run(['billing', 'invoices', ...ws])
+    const csv = await admin.run(['billing', 'invoices', '--csv', ...ws])
+
+    expect(portal.exitCode).toBe(0)
+    expect(portal.stdout).toMatch(new RegExp(`^${stripe.url}/portal/bps_\\w+\\n$`))
+    expect(table.exitCode).toBe(0)
+    expect(table.stdout).toContain('ACME-0001')
+    expect(table.stdout).toContain('499.00 USD')
+    expect(table.stdout).toContain('paid')
+    expect(csv.stdout.split('\r\n')[0]).toBe('Date,Number,Amount,Status,Link')
+    expect(csv.stdout).toContain(`,ACME-0001,499.00 USD,paid,${stripe.url}/invoices/ACME-0001`)
+  })
+
+  it('rejects a form, then accepts it corrected', async () => {
+    const { user, signup } = await signUpWithCli(server.url, 'fix@acme.test', { workspaceName: 'Fixing' })
+    const formFile = join(tmpdir(), `live-form-fix-${Date.now()}.json`)
+    writeFileSync(formFile, JSON.stringify({ ...VALID_FORM, privacy_policy_url: 'https://acme.example/missing' }))
+    const first = (await user.run(['live', 'apply', '--from-file', formFile, '--json'])).json()
+
+    const rejected = await operator.run(['admin', 'live-access', 'reject', first.id, '--reason', 'The privacy policy URL does not load.'])
+    const status = await user.run(['live', 'status'])
+    const mail = await waitForMail(smtp, 'fix@acme.test', /needs changes/)
+    const second = await user.run(['live', 'apply', '--from-file', formFile, '--privacy-policy-url', 'https://acme.example/privacy', '--json'])
+    const history = await user.run(['live', 'status', '--json'])
+
+    expect(rejected.exitCode).toBe(0)
+    expect(rejected.stdout).toContain(`Rejected ${first.id} for workspace Fixing (${signup.workspace.id}).`)
+    expect(status.exitCode).toBe(0)
+    expect(status.stdout).toContain('Status: rejected')
+    expect(status.stdout).toContain('Reason: The privacy policy URL does not load.')
+    expect(status.stderr).toContain('Correct the form and send it again with flexpa live apply.')
+    expect(mail.text).toContain('Reason: The privacy policy URL does not load.')
+    expect(second.exitCode).toBe(0)
+    expect(second.json().form.privacy_policy_url).toBe('https://acme.example/privacy')
+    expect(history.json().status).toBe('pending')
+    expect(history.json().history.map((row: { status: string }) => row.status)).toEqual(['pending', 'rejected'])
+  })
+
+  it('waives billing for an invoiced customer', async () => {
+    const { user, signup } = await signUpWithCli(server.url, 'invoice@acme.test', { workspaceName: 'Invoiced' })
+
+    const byAdmin = await user.run(['admin', 'billing', 'waive', signup.workspace.id])
+    const waived = await operator.run(['admin', 'billing', 'waive', signup.workspace.id, '--reason', 'Invoiced yearly'])
+    const status = await user.run(['billing', 'status'])
+
+    expect(byAdmin.exitCode).toBe(5)
+    expect(waived.exitCode).toBe(0)
+    expect(waived.stdout).toBe(`Billing of Invoiced (${signup.workspace.id}) is handled by invoice.\n`)
+    expect(status.stdout).toContain('Payment method: none needed: billing is handled by invoice')
+    expect(status.stdout).toContain('Waiver reason:  Invoiced yearly')
+  })
+
   it('requires a reason to reject', async () => {
     const result = await operator.run(['admin', 'live-access', 'reject', 'live_unknown'])
 
