@@ -43,7 +43,7 @@ export function openInBrowser(url: string): Promise<boolean> {
   })
 }
 
-/** Opens the URL when at a terminal and allowed; otherwise, or when that fails, says how to open it. */
+/** Opens the URL in a browser when at a terminal and allowed, and prints a note when no browser could be started. */
 export async function offerToOpen(url: string, allowed: boolean): Promise<void> {
   if (!allowed || !isInteractive()) return
   if (await openInBrowser(url)) note('Opened the link in your browser.')

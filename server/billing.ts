@@ -29,7 +29,7 @@ export interface StripeEventsTable {
   type: string
   created: number
   workspace_id: string | null
-  /** What the event did: `applied`, `ignored` or a short reason. */
+  /** The event's effect: `applied`, or `ignored: ` followed by the reason. */
   outcome: string
   received_at: string
 }

@@ -17,7 +17,7 @@ export interface ChecklistStep {
   step: ChecklistStepName
   title: string
   done: boolean
-  /** What is missing, in words, when not done; what was done otherwise. */
+  /** The missing part in words when not done, or else the part that was done. */
   detail: string
   /** The command that does this step. */
   command: string
@@ -26,7 +26,7 @@ export interface ChecklistStep {
 export interface GoLiveStep {
   step: 'live_access_approved' | 'payment_method'
   done: boolean
-  /** What is missing, in words, when not done. */
+  /** The missing part in words, when not done. */
   detail: string
 }
 
@@ -109,6 +109,9 @@ export async function goLiveChecklist(db: Kysely<Database>, workspaceId: string)
   const [approval, payment] = await goLiveSteps(db, workspaceId)
   const liveKeys = await hasKey(db, workspaceId, 'live')
   const submitted = request !== undefined && request.status !== 'rejected'
+  let submittedDetail = 'the form has not been submitted'
+  if (submitted) submittedDetail = `submitted on ${request.submitted_at}`
+  else if (request) submittedDetail = approval.detail
 
   return [
     {
@@ -136,7 +139,7 @@ export async function goLiveChecklist(db: Kysely<Database>, workspaceId: string)
       step: 'live_access_submitted',
       title: 'Submit the Live Mode Access form',
       done: submitted,
-      detail: submitted ? `submitted on ${request!.submitted_at}` : request ? approval.detail : 'the form has not been submitted',
+      detail: submittedDetail,
       command: 'flexpa live apply',
     },
     {

@@ -5,7 +5,7 @@ import { queueMail } from './mail.js'
 
 export type LiveAccessStatus = 'pending' | 'approved' | 'rejected'
 
-/** One submission of the Live Mode Access form; a rejected form is corrected by a new submission. */
+/** One submission of the Live Mode Access form. A rejected form is corrected by a new submission. */
 export interface LiveAccessRequestsTable {
   id: string
   workspace_id: string
@@ -54,7 +54,7 @@ export async function latestLiveAccessRequest(db: Kysely<Database>, workspaceId:
     .executeTakeFirst()
 }
 
-/** Queues the operator's decision for every admin of the workspace; returns the recipients. */
+/** Queues the operator's decision for every admin of the workspace and returns the recipients. */
 export async function mailDecisionToAdmins(
   db: Kysely<Database>,
   request: LiveAccessRequest,

@@ -12,7 +12,7 @@ export interface EventResult {
   outcome: string
 }
 
-/** What the event would change, read from Stripe before the database transaction starts. */
+/** The change an event makes, read from Stripe before the database transaction starts. */
 type Change =
   | { kind: 'attach'; customerId: string; paymentMethod: Stripe.PaymentMethod }
   | { kind: 'detach'; customerId: string | null; paymentMethodId: string }

@@ -133,7 +133,7 @@ function requiredText(max: number) {
 export const USAGES = ['ONE_TIME', 'MULTIPLE'] as const
 export const HIPAA_ROLES = ['covered_entity', 'business_associate', 'neither'] as const
 
-/** Per-field schemas of the Live Mode Access form, so the CLI can check each answer as it is typed. */
+/** Per-field schemas of the Live Mode Access form, so the CLI can check each value as it is typed. */
 export const liveAccessFields = {
   organization_name: requiredText(200),
   website: webPageUrl,

@@ -82,8 +82,10 @@ async function notifyOperators(c: Context<AppEnv>, request: LiveAccessRequest, w
       text: [
         `The workspace ${workspaceName} (${request.workspace_id}) sent its Live Mode Access form.`,
         '',
-        `Review it with: flexpa admin live-access list --status pending --api-url ${publicUrl}`,
+        'Review it with: flexpa admin live-access list --status pending',
         `Then: flexpa admin live-access approve ${request.id}, or reject ${request.id} --reason "…"`,
+        '',
+        `Server: ${publicUrl}`,
       ].join('\n'),
     })
   }

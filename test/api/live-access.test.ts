@@ -96,7 +96,7 @@ describe.each(await dialects())('going live on %s', (dialect) => {
     expect(list.body.error.message).toBe('no route for GET /v1/operator/live-access')
   })
 
-  it('approves a form, mails the admins and audits the operator', async () => {
+  it('approves, mails admins, audits operator', async () => {
     const admin = await signUp(test)
     const coAdmin = await signUp(test)
     const member = await signUp(test)
@@ -125,7 +125,7 @@ describe.each(await dialects())('going live on %s', (dialect) => {
     expect(audit[0].actor_label).toBe(OPERATOR)
   })
 
-  it('lets a rejected form be corrected and sent again', async () => {
+  it('resubmits a rejected form', async () => {
     const admin = await signUp(test)
     const path = `/v1/workspaces/${admin.workspace.id}/live-access`
     const first = await test.call('POST', path, { token: admin.token, body: { ...VALID_FORM, website: 'https://wrong.example' } })

@@ -27,7 +27,7 @@ async function waitForMail(receiver: SmtpReceiver, address: string, subject: Reg
 
 /**
  * Records a first test-mode access token. `flexpa logs trigger` does that where the access-token
- * logs are built; without them, a minimal `access_tokens` table stands in for the step.
+ * logs are built. Without them, a minimal `access_tokens` table replaces them for this step.
  */
 async function recordTestAccessToken(user: CliUser, database: DatabaseHandle, workspaceId: string): Promise<void> {
   const triggered = await user.run(['logs', 'trigger', '--app', 'Portal', '--json'])

@@ -7,7 +7,7 @@ import Stripe from 'stripe'
 /**
  * A loopback stand-in for the few Stripe endpoints the server uses: customers, Checkout Sessions
  * in setup mode, Billing Portal sessions, setup intents, payment methods and invoices. Requests
- * arrive form-encoded from the real `stripe` library; answers are Stripe-shaped JSON objects.
+ * arrive form-encoded from the real `stripe` library, and responses are Stripe-shaped JSON objects.
  */
 export interface StripeStandIn {
   /** The value for STRIPE_API_BASE. */

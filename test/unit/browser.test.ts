@@ -33,7 +33,7 @@ describe.skipIf(process.platform !== 'linux')('openInBrowser', () => {
     await expect(openInBrowser('http://127.0.0.1:9/checkout/cs_test_1')).resolves.toBe(false)
   })
 
-  it('refuses a URL that is not http', async () => {
+  it('rejects a URL that is not http', async () => {
     await expect(openInBrowser('file:///etc/passwd')).resolves.toBe(false)
   })
 })

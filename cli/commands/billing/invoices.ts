@@ -13,9 +13,16 @@ interface Invoice {
   hosted_invoice_url: string | null
 }
 
-/** Formats an amount in the currency's smallest unit; every currency Stripe bills here has two decimals. */
+/** Currencies whose Stripe amounts are whole units, per Stripe's list of zero-decimal currencies. */
+const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf'])
+
+/**
+ * Formats an amount given in the currency's smallest unit, as Stripe sends it.
+ * NOTE: Stripe's three-decimal currencies (such as KWD) are shown with two decimals.
+ */
 function formatAmount(amount: number, currency: string): string {
-  return `${(amount / 100).toFixed(2)} ${currency.toUpperCase()}`
+  const digits = ZERO_DECIMAL.has(currency.toLowerCase()) ? 0 : 2
+  return `${(amount / 10 ** digits).toFixed(digits)} ${currency.toUpperCase()}`
 }
 
 const COLUMNS: Column<Invoice>[] = [

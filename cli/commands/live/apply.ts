@@ -27,7 +27,7 @@ function flagName(field: LiveAccessField): string {
   return field.replace(/_/g, '-')
 }
 
-/** A number when the text is one, so that the schema reports "must be a number" for anything else. */
+/** Converts numeric text to a number and leaves other text as is, so the schema reports "must be a number". */
 function toCount(value: string): number | string {
   return /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value
 }
