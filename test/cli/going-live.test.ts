@@ -111,6 +111,8 @@ describe('going live through the CLI', () => {
 
     const notOperator = await admin.run(['admin', 'live-access', 'list'])
     expect(notOperator.exitCode).toBe(5)
+    expect(notOperator.stderr).toContain('you are not an operator of this server')
+    expect(notOperator.stderr).toContain('FLEXPA_OPERATOR_EMAILS')
 
     const pending = await operator.run(['admin', 'live-access', 'list', '--status', 'pending', '--json'])
     expect(pending.exitCode).toBe(0)

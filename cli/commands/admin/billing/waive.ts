@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 
 import { BaseCommand } from '../../../base.js'
+import { operatorRequest } from '../../../operator.js'
 
 export default class AdminBillingWaive extends BaseCommand<typeof AdminBillingWaive> {
   static override summary = "Mark a workspace's billing as handled by invoice (operators)"
@@ -15,7 +16,7 @@ export default class AdminBillingWaive extends BaseCommand<typeof AdminBillingWa
   async run(): Promise<void> {
     const client = await this.client()
     const path = `/v1/operator/workspaces/${encodeURIComponent(this.args.workspace)}/billing/waive`
-    const { body } = await client.request('POST', path, { body: this.flags.reason ? { reason: this.flags.reason } : {} })
+    const { body } = await operatorRequest(client, 'POST', path, { body: this.flags.reason ? { reason: this.flags.reason } : {} })
     await this.output(body, () => this.log(`Billing of ${body.workspace_name} (${body.workspace_id}) is handled by invoice.`))
   }
 }

@@ -1,6 +1,7 @@
 import { Args } from '@oclif/core'
 
 import { BaseCommand } from '../../../base.js'
+import { operatorRequest } from '../../../operator.js'
 import { note } from '../../../output.js'
 
 export default class AdminLiveAccessApprove extends BaseCommand<typeof AdminLiveAccessApprove> {
@@ -12,7 +13,7 @@ export default class AdminLiveAccessApprove extends BaseCommand<typeof AdminLive
 
   async run(): Promise<void> {
     const client = await this.client()
-    const { body } = await client.request('POST', `/v1/operator/live-access/${encodeURIComponent(this.args.id)}/approve`)
+    const { body } = await operatorRequest(client, 'POST', `/v1/operator/live-access/${encodeURIComponent(this.args.id)}/approve`)
     await this.output(body, () => {
       this.log(`Approved ${body.id} for workspace ${body.workspace_name} (${body.workspace_id}).`)
       note(body.notified.length > 0 ? `Emailed ${body.notified.join(', ')}.` : 'The workspace has no admin to email.')

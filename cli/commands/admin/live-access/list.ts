@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 
 import { BaseCommand } from '../../../base.js'
+import { operatorRequest } from '../../../operator.js'
 import { printTable } from '../../../output.js'
 
 interface Submission {
@@ -29,7 +30,7 @@ export default class AdminLiveAccessList extends BaseCommand<typeof AdminLiveAcc
     const rows: Submission[] = []
     let cursor: string | null = null
     do {
-      const { body }: { body: { data: Submission[]; next_cursor: string | null } } = await client.request('GET', '/v1/operator/live-access', {
+      const { body }: { body: { data: Submission[]; next_cursor: string | null } } = await operatorRequest(client, 'GET', '/v1/operator/live-access', {
         query: { status: this.flags.status, limit: 200, cursor },
       })
       rows.push(...body.data)

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 
 import { BaseCommand } from '../../../base.js'
+import { operatorRequest } from '../../../operator.js'
 import { isInteractive, missingFlag, promptText } from '../../../input.js'
 import { note } from '../../../output.js'
 
@@ -19,7 +20,7 @@ export default class AdminLiveAccessReject extends BaseCommand<typeof AdminLiveA
   async run(): Promise<void> {
     const reason = await this.reason()
     const client = await this.client()
-    const { body } = await client.request('POST', `/v1/operator/live-access/${encodeURIComponent(this.args.id)}/reject`, { body: { reason } })
+    const { body } = await operatorRequest(client, 'POST', `/v1/operator/live-access/${encodeURIComponent(this.args.id)}/reject`, { body: { reason } })
     await this.output(body, () => {
       this.log(`Rejected ${body.id} for workspace ${body.workspace_name} (${body.workspace_id}).`)
       note(body.notified.length > 0 ? `Emailed ${body.notified.join(', ')}.` : 'The workspace has no admin to email.')
