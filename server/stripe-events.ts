@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import type { Transaction } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import type Stripe from 'stripe'
 
 import { recordAudit } from './audit.js'
@@ -15,7 +15,13 @@ export interface EventResult {
 /** The change an event makes, read from Stripe before the database transaction starts. */
 type Change =
   | { kind: 'attach'; customerId: string; paymentMethod: Stripe.PaymentMethod }
-  | { kind: 'detach'; customerId: string | null; paymentMethodId: string }
+  | {
+      kind: 'detach'
+      customerId: string | null
+      paymentMethodId: string
+      /** Another payment method the customer still has, to keep on file when the detached one was. */
+      replacement: Stripe.PaymentMethod | null
+    }
   | { kind: 'ignore'; reason: string }
 
 function idOf(value: string | { id: string } | null | undefined): string | null {
@@ -41,12 +47,35 @@ async function changeFromCheckout(stripe: Stripe, session: Stripe.Checkout.Sessi
   return { kind: 'attach', customerId, paymentMethod }
 }
 
-async function changeFor(stripe: Stripe, event: Stripe.Event): Promise<Change> {
-  if (event.type === 'checkout.session.completed') return changeFromCheckout(stripe, event.data.object)
-  if (event.type === 'payment_method.detached') {
-    const previous = event.data.previous_attributes as { customer?: string | null } | undefined
-    return { kind: 'detach', customerId: previous?.customer ?? null, paymentMethodId: event.data.object.id }
+/**
+ * Reads what a detachment changes. When the detached method is the one on file, the customer's
+ * remaining payment methods are listed from Stripe, so another card added in the portal takes its place.
+ */
+async function changeFromDetach(db: Kysely<Database>, stripe: Stripe, event: Stripe.PaymentMethodDetachedEvent): Promise<Change> {
+  const paymentMethodId = event.data.object.id
+  const previous = event.data.previous_attributes as { customer?: string | null } | undefined
+  const customerId = previous?.customer ?? null
+  const onFile = await db
+    .selectFrom('billing_accounts')
+    .select('workspace_id')
+    .where('payment_method_id', '=', paymentMethodId)
+    .executeTakeFirst()
+  let replacement: Stripe.PaymentMethod | null = null
+  if (onFile && customerId) {
+    const remaining = await stripe.customers.listPaymentMethods(customerId, { limit: 10 })
+    replacement = remaining.data.find((candidate) => candidate.id !== paymentMethodId) ?? null
   }
+  return { kind: 'detach', customerId, paymentMethodId, replacement }
+}
+
+async function changeFor(db: Kysely<Database>, stripe: Stripe, event: Stripe.Event): Promise<Change> {
+  if (event.type === 'checkout.session.completed') return changeFromCheckout(stripe, event.data.object)
+  if (event.type === 'payment_method.attached') {
+    const customerId = idOf(event.data.object.customer)
+    if (!customerId) return { kind: 'ignore', reason: 'payment method without customer' }
+    return { kind: 'attach', customerId, paymentMethod: event.data.object }
+  }
+  if (event.type === 'payment_method.detached') return changeFromDetach(db, stripe, event)
   return { kind: 'ignore', reason: `event type ${event.type} is not used` }
 }
 
@@ -61,7 +90,7 @@ export async function handleStripeEvent(c: Context<AppEnv>, stripe: Stripe, even
   const seen = await db.selectFrom('stripe_events').select('outcome').where('id', '=', event.id).executeTakeFirst()
   if (seen) return { duplicate: true, outcome: seen.outcome }
 
-  const change = await changeFor(stripe, event)
+  const change = await changeFor(db, stripe, event)
   return db.transaction().execute(async (trx) => {
     const inserted = await trx
       .insertInto('stripe_events')
@@ -87,6 +116,15 @@ async function lockAccount(trx: Transaction<Database>, column: 'stripe_customer_
   return touched[0]
 }
 
+async function isDetached(trx: Transaction<Database>, paymentMethodId: string): Promise<boolean> {
+  const row = await trx
+    .selectFrom('stripe_detached_payment_methods')
+    .select('payment_method_id')
+    .where('payment_method_id', '=', paymentMethodId)
+    .executeTakeFirst()
+  return row !== undefined
+}
+
 async function applyChange(
   c: Context<AppEnv>,
   trx: Transaction<Database>,
@@ -103,12 +141,14 @@ async function applyChange(
       .execute()
     const account = await lockAccount(trx, 'payment_method_id', change.paymentMethodId)
     if (!account) return { outcome: 'ignored: not the payment method on file', workspaceId: null }
+    let replacement = change.replacement
+    if (replacement && (await isDetached(trx, replacement.id))) replacement = null
     await trx
       .updateTable('billing_accounts')
       .set({
-        payment_method_id: null,
-        payment_method_brand: null,
-        payment_method_last4: null,
+        payment_method_id: replacement?.id ?? null,
+        payment_method_brand: replacement ? (replacement.card?.brand ?? replacement.type) : null,
+        payment_method_last4: replacement?.card?.last4 ?? null,
         payment_method_event_created: eventCreated,
       })
       .where('workspace_id', '=', account.workspace_id)
@@ -120,6 +160,7 @@ async function applyChange(
         action: 'billing.payment_method_removed',
         targetType: 'payment_method',
         targetId: change.paymentMethodId,
+        data: { replaced_by: replacement?.id ?? null },
       },
       trx,
     )
@@ -128,12 +169,7 @@ async function applyChange(
 
   const account = await lockAccount(trx, 'stripe_customer_id', change.customerId)
   if (!account) return { outcome: 'ignored: unknown customer', workspaceId: null }
-  const detached = await trx
-    .selectFrom('stripe_detached_payment_methods')
-    .select('payment_method_id')
-    .where('payment_method_id', '=', change.paymentMethod.id)
-    .executeTakeFirst()
-  if (detached) return { outcome: 'ignored: payment method already detached', workspaceId: account.workspace_id }
+  if (await isDetached(trx, change.paymentMethod.id)) return { outcome: 'ignored: payment method already detached', workspaceId: account.workspace_id }
   if (account.payment_method_event_created !== null && account.payment_method_event_created > eventCreated) {
     return { outcome: 'ignored: older than the payment method on file', workspaceId: account.workspace_id }
   }

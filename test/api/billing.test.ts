@@ -184,6 +184,38 @@ describe.each(await dialects())('Stripe billing on %s', (dialect) => {
     expect(home.body.steps.find((step: { step: string }) => step.step === 'payment_method').done).toBe(false)
   })
 
+  it('takes a card added in the portal', async () => {
+    const admin = await signUp(test)
+    const { session_id, customer_id } = await startCheckout(admin)
+    await deliver(stripe.completeCheckout(session_id, { brand: 'visa', last4: '1111' }))
+    const oldCard = [...stripe.paymentMethods.values()].at(-1)!
+    const attached = stripe.attachPaymentMethod(customer_id, { brand: 'discover', last4: '1117' })
+    const detached = stripe.detachPaymentMethod(oldCard.id)
+
+    const first = await deliver(attached)
+    const second = await deliver(detached)
+
+    expect(first.body.outcome).toBe('applied')
+    expect(second.body.outcome).toBe('ignored: not the payment method on file')
+    expect((await billing(admin)).payment_method).toMatchObject({ brand: 'discover', last4: '1117' })
+  })
+
+  it('keeps another card when the one on file is detached', async () => {
+    const admin = await signUp(test)
+    const { session_id, customer_id } = await startCheckout(admin)
+    await deliver(stripe.completeCheckout(session_id, { brand: 'visa', last4: '1111' }))
+    const oldCard = [...stripe.paymentMethods.values()].at(-1)!
+    const lateAttach = stripe.attachPaymentMethod(customer_id, { brand: 'jcb', last4: '0505' })
+    ;(lateAttach as { created: number }).created -= 1
+
+    const removed = await deliver(stripe.detachPaymentMethod(oldCard.id))
+    const late = await deliver(lateAttach)
+
+    expect(removed.body.outcome).toBe('applied')
+    expect(late.body.outcome).toMatch(/^ignored: /)
+    expect((await billing(admin)).payment_method).toMatchObject({ brand: 'jcb', last4: '0505' })
+  })
+
   it('ignores events it does not use', async () => {
     const response = await deliver({ id: 'evt_unused_1', object: 'event', type: 'invoice.paid', created: Math.floor(Date.now() / 1000), data: { object: { id: 'in_1', object: 'invoice' } } })
 

@@ -21,6 +21,8 @@ export interface StripeStandIn {
   paymentMethods: Map<string, Record<string, any>>
   /** Completes a Checkout Session as a person would, attaching a card; returns the event Stripe would send. */
   completeCheckout(sessionId: string, card?: { brand: string; last4: string }): Stripe.Event
+  /** Attaches a new card to a customer, as the Billing Portal does, and returns the event Stripe would send. */
+  attachPaymentMethod(customerId: string, card: { brand: string; last4: string }): Stripe.Event
   /** Detaches a payment method from its customer; returns the event Stripe would send. */
   detachPaymentMethod(paymentMethodId: string): Stripe.Event
   addInvoice(customerId: string, invoice: { number: string; amount_due: number; status: string }): void
@@ -77,6 +79,20 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
   const requests: StripeStandIn['requests'] = []
   let baseUrl = ''
 
+  function createCard(customerId: string, card: { brand: string; last4: string }) {
+    const paymentMethod = {
+      id: id('pm'),
+      object: 'payment_method',
+      type: 'card',
+      customer: customerId,
+      card: { brand: card.brand, last4: card.last4, exp_month: 12, exp_year: 2030 },
+      created: seconds(),
+      livemode: false,
+    }
+    paymentMethods.set(paymentMethod.id, paymentMethod)
+    return paymentMethod
+  }
+
   function notFound(kind: string, value: string) {
     return {
       status: 404,
@@ -90,6 +106,12 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       const customer = { id: id('cus'), object: 'customer', created: seconds(), email: params.email ?? null, name: params.name ?? null, metadata: params.metadata ?? {}, livemode: false }
       customers.set(customer.id, customer)
       return { status: 200, body: customer }
+    }
+    if (method === 'GET' && (match = /^\/v1\/customers\/([^/]+)\/payment_methods$/.exec(path))) {
+      if (!customers.has(match[1])) return notFound('customer', match[1])
+      const customerId = match[1]
+      const data = [...paymentMethods.values()].filter((paymentMethod) => paymentMethod.customer === customerId).reverse()
+      return { status: 200, body: { object: 'list', url: `/v1/customers/${customerId}/payment_methods`, has_more: false, data } }
     }
     if (method === 'GET' && (match = /^\/v1\/customers\/([^/]+)$/.exec(path))) {
       const customer = customers.get(match[1])
@@ -184,20 +206,14 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
     completeCheckout(sessionId, card = { brand: 'visa', last4: '4242' }) {
       const session = checkoutSessions.get(sessionId)
       if (!session) throw new Error(`no checkout session ${sessionId}`)
-      const paymentMethod = {
-        id: id('pm'),
-        object: 'payment_method',
-        type: 'card',
-        customer: session.customer,
-        card: { brand: card.brand, last4: card.last4, exp_month: 12, exp_year: 2030 },
-        created: seconds(),
-        livemode: false,
-      }
-      paymentMethods.set(paymentMethod.id, paymentMethod)
+      const paymentMethod = createCard(session.customer, card)
       const setupIntent = setupIntents.get(session.setup_intent)!
       Object.assign(setupIntent, { payment_method: paymentMethod.id, status: 'succeeded' })
       Object.assign(session, { status: 'complete' })
       return event('checkout.session.completed', { ...session })
+    },
+    attachPaymentMethod(customerId, card) {
+      return event('payment_method.attached', { ...createCard(customerId, card) })
     },
     detachPaymentMethod(paymentMethodId) {
       const paymentMethod = paymentMethods.get(paymentMethodId)
