@@ -24,6 +24,12 @@ type Change =
     }
   | { kind: 'ignore'; reason: string }
 
+/**
+ * Options of the Stripe calls made while a webhook waits: one short attempt, because a failed
+ * delivery answers 503 and Stripe delivers the event again later.
+ */
+const WEBHOOK_CALL = { timeout: 5_000, maxNetworkRetries: 0 }
+
 function idOf(value: string | { id: string } | null | undefined): string | null {
   if (!value) return null
   return typeof value === 'string' ? value : value.id
@@ -38,7 +44,7 @@ async function changeFromCheckout(stripe: Stripe, session: Stripe.Checkout.Sessi
   const customerId = idOf(session.customer)
   const setupIntentId = idOf(session.setup_intent)
   if (!customerId || !setupIntentId) return { kind: 'ignore', reason: 'checkout session without customer or setup intent' }
-  const setupIntent = await stripe.setupIntents.retrieve(setupIntentId, { expand: ['payment_method'] })
+  const setupIntent = await stripe.setupIntents.retrieve(setupIntentId, { expand: ['payment_method'] }, WEBHOOK_CALL)
   const paymentMethod = setupIntent.payment_method
   if (!paymentMethod || typeof paymentMethod === 'string') return { kind: 'ignore', reason: 'setup intent without payment method' }
   if (idOf(paymentMethod.customer) !== customerId) {
@@ -62,7 +68,7 @@ async function changeFromDetach(db: Kysely<Database>, stripe: Stripe, event: Str
     .executeTakeFirst()
   let replacement: Stripe.PaymentMethod | null = null
   if (onFile && customerId) {
-    const remaining = await stripe.customers.listPaymentMethods(customerId, { limit: 10 })
+    const remaining = await stripe.customers.listPaymentMethods(customerId, { limit: 10 }, WEBHOOK_CALL)
     replacement = remaining.data.find((candidate) => candidate.id !== paymentMethodId) ?? null
   }
   return { kind: 'detach', customerId, paymentMethodId, replacement }

@@ -274,3 +274,40 @@ describe.each(await dialects())('billing without Stripe on %s', (dialect) => {
     expect(webhook.status).toBe(412)
   })
 })
+
+describe('webhook while Stripe is unreachable', () => {
+  let test: TestApp
+  let stripe: StripeStandIn
+
+  beforeAll(async () => {
+    stripe = await startStripeStandIn()
+    test = await createTestApp('sqlite', {
+      STRIPE_SECRET_KEY: stripe.secretKey,
+      STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+      STRIPE_API_BASE: stripe.url,
+    })
+  })
+  afterAll(async () => {
+    await test.close()
+  })
+
+  it('returns 503 and records nothing', async () => {
+    const admin = await signUp(test)
+    const setup = await test.call('POST', `/v1/workspaces/${admin.workspace.id}/billing/setup`, { token: admin.token })
+    const event = stripe.completeCheckout(setup.body.session_id)
+    await stripe.close()
+    const payload = JSON.stringify(event)
+
+    const response = await test.app.request('/webhooks/stripe', {
+      method: 'POST',
+      headers: signedHeaders(payload, stripe.webhookSecret),
+      body: payload,
+    })
+    const body = (await response.json()) as { error: { code: string } }
+
+    expect(response.status).toBe(503)
+    expect(body.error.code).toBe('service_unavailable')
+    const recorded = await test.services.database.db.selectFrom('stripe_events').select('id').where('id', '=', event.id).execute()
+    expect(recorded).toHaveLength(0)
+  })
+})
