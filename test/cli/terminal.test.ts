@@ -96,7 +96,7 @@ describe.skipIf(process.platform !== 'linux')('live apply at a terminal', () => 
   })
 })
 
-/** A directory with an `xdg-open` that records the URL it was given in `opened.txt`. */
+/** Creates a directory with an `xdg-open` that writes the URL it is given to `opened.txt`, and returns a PATH that finds it first. */
 function fakeOpener(): { path: string; record: string } {
   const bin = mkdtempSync(join(tmpdir(), 'flexpa-opener-'))
   const record = join(bin, 'opened.txt')
