@@ -138,6 +138,7 @@ export const liveAccessFields = {
   organization_name: requiredText(200),
   website: webPageUrl,
   use_case: requiredText(2000).refine((value) => value.length >= 20, 'must be at least 20 characters: describe what the application does with the data'),
+  // The upper bound only catches typos such as an extra digit group.
   expected_monthly_connections: z
     .number({ message: 'must be a number' })
     .int('must be a whole number')

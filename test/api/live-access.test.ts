@@ -224,6 +224,7 @@ describe.each(await dialects())('going live on %s', (dialect) => {
     })
     const byMember = await test.call('POST', `${base}/apps/Portal/keys/live/rotate`, { token: member.token, body: {} })
     const issued = await test.call('POST', `${base}/apps/Portal/keys/live/rotate`, { token: admin.token, body: {} })
+    const rotated = await test.call('POST', `${base}/apps/Portal/keys/live/rotate`, { token: admin.token, body: { expire_old_in_seconds: 3600 } })
     const home = await test.call('GET', `${base}/home`, { token: admin.token })
     const deleteByMember = await test.call('DELETE', `${base}/apps/Portal`, { token: member.token })
 
@@ -238,6 +239,9 @@ describe.each(await dialects())('going live on %s', (dialect) => {
     expect(issued.status).toBe(200)
     expect(issued.body.publishable_key).toMatch(/^pk_live_/)
     expect(issued.body.secret_key).toMatch(/^sk_live_/)
+    expect(rotated.status).toBe(200)
+    expect(rotated.body.publishable_key).toBe(issued.body.publishable_key)
+    expect(rotated.body.previous_secret.hint).toBe(`sk_live_…${issued.body.secret_key.slice(-4)}`)
     expect(home.body.steps.find((step: { step: string }) => step.step === 'live_keys_issued').done).toBe(true)
     expect(home.body.live_keys_allowed).toBe(true)
     expect(deleteByMember.status).toBe(403)
