@@ -51,6 +51,13 @@ declare module './db/schema.js' {
 
 export type BillingAccount = Selectable<BillingAccountsTable>
 
+export function stripeNotConfigured(): ApiError {
+  return new ApiError(
+    'not_configured',
+    'billing is not available: this server has no Stripe account configured (STRIPE_SECRET_KEY); an operator can waive billing for invoiced customers',
+  )
+}
+
 /** Stripe clients by configuration, so one process keeps one HTTP agent per secret key. */
 const clients = new Map<string, Stripe>()
 
@@ -59,12 +66,7 @@ const clients = new Map<string, Stripe>()
  * STRIPE_API_BASE sends the requests to another host, such as a local stand-in in tests.
  */
 export function stripeClient(config: Config): Stripe {
-  if (!config.stripeSecretKey) {
-    throw new ApiError(
-      'not_configured',
-      'billing is not available: this server has no Stripe account configured (STRIPE_SECRET_KEY); an operator can waive billing for invoiced customers',
-    )
-  }
+  if (!config.stripeSecretKey) throw stripeNotConfigured()
   const cacheKey = `${config.stripeSecretKey}\n${config.stripeApiBase ?? ''}`
   let client = clients.get(cacheKey)
   if (!client) {

@@ -11,6 +11,7 @@ import {
   serializeBilling,
   stripeClient,
   stripeFailure,
+  stripeNotConfigured,
 } from '../billing.js'
 import type { AppEnv } from '../context.js'
 import { ApiError } from '../errors.js'
@@ -52,7 +53,8 @@ export function billingRoutes() {
     const { workspace } = workspaceAccess(c)
     const { config, database } = c.get('services')
     const account = await findBillingAccount(database.db, workspace.id)
-    if (!config.stripeSecretKey && !account?.waived_at) stripeClient(config)
+    // A waived workspace has a status to show even where Stripe is not configured.
+    if (!config.stripeSecretKey && !account?.waived_at) throw stripeNotConfigured()
     return c.json(serializeBilling(account, config.stripeSecretKey !== null))
   })
 
