@@ -13,6 +13,8 @@ import { accountMailRoutes } from './routes/account-mail.js'
 import { accountRoutes } from './routes/accounts.js'
 import { applicationRoutes } from './routes/applications.js'
 import { auditRoutes } from './routes/audit.js'
+import { billingRoutes, stripeWebhookRoutes } from './routes/billing.js'
+import { liveAccessRoutes } from './routes/live-access.js'
 import { profileRoutes } from './routes/profile.js'
 import { tokenRoutes } from './routes/tokens.js'
 import { teamRoutes } from './routes/team.js'
@@ -71,6 +73,9 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route('/v1', accountMailRoutes())
   app.route('/', pageRoutes())
   app.route('/v1', ssoRoutes())
+  app.route('/v1', liveAccessRoutes())
+  app.route('/v1', billingRoutes())
+  app.route('/', stripeWebhookRoutes())
 
   app.notFound((c) => {
     const error = new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)

@@ -16,6 +16,7 @@ export const EXIT = {
 
 export const ERROR_CODES = {
   invalid_request: { status: 400, exit: EXIT.usage },
+  invalid_signature: { status: 400, exit: EXIT.usage },
   validation_failed: { status: 422, exit: EXIT.usage },
   unauthenticated: { status: 401, exit: EXIT.auth },
   session_expired: { status: 401, exit: EXIT.auth },

@@ -196,3 +196,70 @@ export const SsoTokenBody = z.strictObject({
   code_verifier: pkceVerifier,
   redirect_uri: loopbackRedirectUri,
 })
+
+/** A public web page: an absolute https URL (http is allowed on localhost only). */
+export const webPageUrl = z
+  .string()
+  .trim()
+  .max(2048, 'must be at most 2048 characters')
+  .superRefine((value, ctx) => {
+    let url: URL
+    try {
+      url = new URL(value)
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not an absolute URL such as https://example.com` })
+      return
+    }
+    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" must use https` })
+    }
+  })
+
+function requiredText(max: number) {
+  return z
+    .string({ message: 'is required' })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+}
+
+export const USAGES = ['ONE_TIME', 'MULTIPLE'] as const
+export const HIPAA_ROLES = ['covered_entity', 'business_associate', 'neither'] as const
+
+/** Per-field schemas of the Live Mode Access form, so the CLI can check each value as it is typed. */
+export const liveAccessFields = {
+  organization_name: requiredText(200),
+  website: webPageUrl,
+  use_case: requiredText(2000).refine((value) => value.length >= 20, 'must be at least 20 characters: describe what the application does with the data'),
+  // The upper bound only catches typos such as an extra digit group.
+  expected_monthly_connections: z
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(100_000_000, 'must be at most 100000000'),
+  usage: z.enum(USAGES, { message: 'must be ONE_TIME or MULTIPLE' }),
+  privacy_policy_url: webPageUrl,
+  terms_of_service_url: webPageUrl,
+  contact_name: requiredText(100),
+  contact_email: email,
+  hipaa_role: z.enum(HIPAA_ROLES, { message: 'must be covered_entity, business_associate or neither' }),
+}
+
+export type LiveAccessField = keyof typeof liveAccessFields
+
+export const LiveAccessForm = z.strictObject(liveAccessFields)
+
+export const LiveAccessRejectBody = z.strictObject({
+  reason: requiredText(1000),
+})
+
+export const LiveAccessListQuery = z.object({
+  status: z.enum(['pending', 'approved', 'rejected'], { message: 'must be pending, approved or rejected' }).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(500).optional(),
+})
+
+export const BillingWaiveBody = z.strictObject({
+  reason: z.string().trim().max(500, 'must be at most 500 characters').optional(),
+})

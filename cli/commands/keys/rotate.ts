@@ -1,8 +1,10 @@
 import { Flags } from '@oclif/core'
 
 import { formatDuration, parseDuration } from '../../../shared/duration.js'
+import { EXIT } from '../../../shared/errors.js'
 import { BaseCommand, workspaceFlag } from '../../base.js'
-import { usageError } from '../../errors.js'
+import type { ApiClient } from '../../client.js'
+import { CliError, usageError } from '../../errors.js'
 import { confirmByTyping } from '../../input.js'
 import { note } from '../../output.js'
 
@@ -33,8 +35,9 @@ export default class KeysRotate extends BaseCommand<typeof KeysRotate> {
     const mode = this.flags.live ? 'live' : 'test'
     let app = this.flags.app
     if (this.flags.live) {
+      await this.checkLiveAllowed(client)
       const { body: application } = await client.request('GET', this.workspacePath(`/apps/${encodeURIComponent(app)}`))
-      await confirmByTyping(application.name, this.flags.confirm, `rotate the live secret of ${application.name}`)
+      await confirmByTyping(application.name, this.flags.confirm, `issue or rotate the live keys of ${application.name}`)
       app = application.id
     }
     const { body } = await client.request('POST', this.workspacePath(`/apps/${encodeURIComponent(app)}/keys/${mode}/rotate`), {
@@ -53,6 +56,30 @@ export default class KeysRotate extends BaseCommand<typeof KeysRotate> {
       }
       note('The new secret key is shown only once. Store it now.')
     })
+  }
+
+  /**
+   * Fails before asking for the name to be typed back: exit 4 without api-keys-live:manage, exit 6
+   * while the go-live checklist is incomplete. The server checks both again on the rotation itself.
+   */
+  private async checkLiveAllowed(client: ApiClient): Promise<void> {
+    const { body: me } = await client.request('GET', this.workspacePath('/me'))
+    if (!me.permissions.includes('api-keys-live:manage')) {
+      throw new CliError(
+        `live keys need the api-keys-live:manage permission, which your role (${me.role}) in ${me.workspace.name} does not have`,
+        EXIT.forbidden,
+        { code: 'permission_denied', hint: 'ask an admin of the workspace to issue or rotate live keys' },
+      )
+    }
+    // A token without settings:read cannot read the checklist; the server's own check still applies.
+    const home = await client.request('GET', this.workspacePath('/home'), { accept: [403] })
+    if (home.status === 200 && !home.body.live_keys_allowed) {
+      const missing = (home.body.missing_for_live_keys as { detail: string }[]).map((step) => `  - ${step.detail}`)
+      throw new CliError(`live keys need the go-live checklist completed; missing:\n${missing.join('\n')}`, EXIT.conflict, {
+        code: 'live_mode_not_ready',
+        hint: 'run flexpa home to see the checklist',
+      })
+    }
   }
 
   private gracePeriod(): number {
