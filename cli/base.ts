@@ -10,6 +10,26 @@ import { apiUrl, readSettings, type Settings } from './settings.js'
 
 const debug = createDebug('flexpa:cli')
 
+/**
+ * Turns an error of oclif's parser into one usage line. Its messages span several lines (a
+ * header, a list of reasons, a pointer to --help) and some carry colour codes.
+ */
+function parseFailure(error: Error & { args?: { name: string }[] }, commandId: string | undefined): CliError {
+  let message: string
+  if (/^Missing \d+ required args?/.test(error.message) && error.args?.length) {
+    const names = error.args.map((arg) => arg.name)
+    message = `missing required argument${names.length === 1 ? '' : 's'}: ${names.join(', ')}`
+  } else {
+    message = error.message
+      .replace(/\u001b\[[0-9;]*m/g, '')
+      .split('\n')
+      .map((line) => line.trim().replace(/^Missing required flag (\S+)$/, 'missing required flag --$1'))
+      .filter((line) => line !== '' && !/^See more help with --help$/.test(line) && !/^The following errors? occurred:$/.test(line))
+      .join('; ')
+  }
+  return new CliError(message, EXIT.usage, { code: 'invalid_usage', hint: `see flexpa ${(commandId ?? '').replace(/:/g, ' ')} --help` })
+}
+
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
@@ -37,19 +57,30 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init()
-    const { args, flags } = await this.parse({
-      flags: this.ctor.flags,
-      baseFlags: (this.ctor as typeof BaseCommand).baseFlags,
-      args: this.ctor.args,
-      strict: this.ctor.strict,
-    })
+    let parsed
+    try {
+      parsed = await this.parse({
+        flags: this.ctor.flags,
+        baseFlags: (this.ctor as typeof BaseCommand).baseFlags,
+        args: this.ctor.args,
+        strict: this.ctor.strict,
+      })
+    } catch (error) {
+      // The arguments were read and rejected. Without this, oclif also warns under NODE_ENV
+      // development or test that the command never parsed them.
+      this.parsed = true
+      throw parseFailure(error as Error, this.id)
+    }
+    const { args, flags } = parsed
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
     this.settings = await readSettings()
   }
 
+  /** Whether --json was given. It is read from argv when parsing failed, so that the error is JSON too. */
   get json(): boolean {
-    return this.flags?.json === true
+    if (this.flags) return this.flags.json === true
+    return this.argv.includes('--json')
   }
 
   get apiUrl(): string {
@@ -101,13 +132,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       this.report(error.message, error.exitCode, error.details.hint, { code: error.details.code, request_id: error.details.requestId, body: error.details.body })
       return
     }
-    const oclifExit = error.oclif?.exit
-    if (oclifExit !== undefined && error.name !== 'Error' || /Unexpected argument|Nonexistent flag|Missing required|Expected --|Expected a|Parsing --|is not one of|must also be provided|cannot also be provided|Missing \d+ required arg/i.test(error.message)) {
-      const exitCode = oclifExit === 0 ? 0 : EXIT.usage
-      if (exitCode === 0) return
-      this.report(error.message.split('\n')[0], EXIT.usage, `see flexpa ${this.id?.replace(/:/g, ' ')} --help`, { code: 'invalid_usage' })
-      return
-    }
+    if (error.oclif?.exit === 0) return
     if (error.name === 'ExitPromptError' || error.name === 'AbortPromptError') {
       this.report('cancelled', 130)
       return
