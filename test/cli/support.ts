@@ -6,6 +6,7 @@ import { expect } from 'vitest'
 import { openDatabase } from '../../server/db/index.js'
 import { issueKeyPair } from '../../server/keys.js'
 import type { CliResult, CliUser } from '../helpers/cli.js'
+import { ROOT } from '../helpers/server.js'
 
 /** Lists the object keys, at any depth, that are not snake_case. */
 export function nonSnakeCaseKeys(value: unknown, path = '$'): string[] {
@@ -81,5 +82,24 @@ export async function issueLiveKeys(databaseUrl: string, workspaceId: string, ap
     return keys.secret_key_id
   } finally {
     await database.close()
+  }
+}
+
+export interface ManifestCommand {
+  id: string
+  summary?: string
+  description?: string
+  examples?: (string | { command: string; description: string })[]
+  flags: Record<string, { name: string; type: 'boolean' | 'option'; description?: string; char?: string; required?: boolean; multiple?: boolean; exclusive?: string[]; dependsOn?: string[]; options?: string[]; default?: unknown; helpValue?: string }>
+  args: Record<string, { name: string; description?: string; required?: boolean; options?: string[] }>
+}
+
+/** Reads oclif.manifest.json, which `npm run build` writes from the compiled commands. */
+export function readManifest(): { version: string; commands: Record<string, ManifestCommand> } {
+  const path = join(ROOT, 'oclif.manifest.json')
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'))
+  } catch (error) {
+    throw new Error(`cannot read ${path}; run npm run build first (${(error as Error).message})`)
   }
 }
