@@ -251,7 +251,7 @@ function defineJourney(dialect: DialectName) {
     expect(listed.data).toHaveLength(2)
     const current = listed.data.find((session: { current: boolean }) => session.current)
     const laptopSession = listed.data.find((session: { current: boolean }) => !session.current)
-    expect(current.client).toMatch(/^flexpa-cli\//)
+    expect(current.client).toMatch(/^flexpa-cli\/[\d.]+ node\/[\d.]+$/)
     expect(laptopSession.address).toBe('127.0.0.1')
 
     const revoked = expectJson(await grace.run(['profile', 'sessions', '--revoke', laptopSession.id, '--json']))
