@@ -30,6 +30,32 @@ function parseFailure(error: Error & { args?: { name: string }[] }, commandId: s
   return new CliError(message, EXIT.usage, { code: 'invalid_usage', hint: `see flexpa ${(commandId ?? '').replace(/:/g, ' ')} --help` })
 }
 
+/**
+ * Rejects a required argument or flag given as an empty string (`flexpa keys expire ""`), which
+ * would otherwise reach the server as an empty path segment.
+ */
+function rejectEmptyRequired(
+  command: Pick<typeof Command, 'args' | 'flags'>,
+  args: Record<string, unknown>,
+  flags: Record<string, unknown>,
+  commandId: string | undefined,
+): void {
+  const isEmpty = (value: unknown) => typeof value === 'string' && value.trim() === ''
+  const empty = [
+    ...Object.entries(command.args ?? {})
+      .filter(([name, definition]) => definition.required && isEmpty(args[name]))
+      .map(([name]) => `argument ${name}`),
+    ...Object.entries(command.flags ?? {})
+      .filter(([name, definition]) => definition.required && isEmpty(flags[name]))
+      .map(([name]) => `--${name}`),
+  ]
+  if (empty.length === 0) return
+  throw new CliError(`${empty.join(' and ')} must not be empty`, EXIT.usage, {
+    code: 'invalid_usage',
+    hint: `see flexpa ${(commandId ?? '').replace(/:/g, ' ')} --help`,
+  })
+}
+
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
@@ -74,6 +100,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const { args, flags } = parsed
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
+    rejectEmptyRequired(this.ctor, args, flags, this.id)
     this.settings = await readSettings()
   }
 
