@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -127,10 +128,36 @@ describe('CLI robustness', () => {
       expectFailure(await user.run(['keys', 'list', '--app']), 2, /^Error: Flag --app expects a value\n/)
     })
 
+    it('rejects an empty argument', async () => {
+      expectFailure(await user.run(['keys', 'expire', '']), 2, /^Error: argument key must not be empty\n/)
+      expectFailure(await user.run(['keys', 'list', '--app', ' ']), 2, /^Error: --app must not be empty\n/)
+    })
+
     it('rejects flags that exclude each other', async () => {
       const result = await user.run(['login', '--with-token', '--email', 'robust@example.com'])
 
       expectFailure(result, 2, /--email=robust@example\.com cannot also be provided when using --with-token/)
+    })
+  })
+
+  describe('workspace selection', () => {
+    it('rejects an unknown --workspace in whoami', async () => {
+      const result = await user.run(['whoami', '--workspace', 'Nowhere'])
+
+      expectFailure(result, 5, /^Error: workspace "Nowhere" was not found\n/)
+    })
+
+    it('shows a stale selection as none', async () => {
+      const configFile = join(user.configDir, 'config.json')
+      const settings = JSON.parse(readFileSync(configFile, 'utf8'))
+      writeFileSync(configFile, JSON.stringify({ ...settings, workspace: 'ws_AAAAAAAAAAAAAAAAAAAA' }))
+
+      const result = await user.run(['whoami'])
+
+      writeFileSync(configFile, JSON.stringify(settings))
+      expect(result.exitCode).toBe(0)
+      expect(result.stderr).toBe('')
+      expect(result.stdout).toMatch(/^Workspace: +none selected$/m)
     })
   })
 
@@ -162,6 +189,18 @@ describe('CLI robustness', () => {
         args: ['signup', '--email', 'common@example.com', '--name', 'Common', '--password-stdin'],
         input: 'password1234',
         message: /password: is too common/,
+      },
+      {
+        title: 'a password change with one line',
+        args: ['profile', 'password', '--password-stdin'],
+        input: PASSWORD,
+        message: /--password-stdin expects two lines on stdin/,
+      },
+      {
+        title: 'a wrong current password',
+        args: ['profile', 'password', '--password-stdin'],
+        input: 'not the current password\nan entirely new passphrase\n',
+        message: /current_password: is incorrect/,
       },
       {
         title: 'a duration without a unit',
