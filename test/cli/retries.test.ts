@@ -120,6 +120,23 @@ describe('retries and idempotency through the CLI', () => {
     expect(listed.data.filter((key: { type: string }) => key.type === 'secret')).toHaveLength(3)
   })
 
+  it('keeps two valid secrets after concurrent rotations', async () => {
+    const args = ['keys', 'rotate', '--app', 'Pipeline', '--expire-old-in', '1h', '--json']
+
+    const results = await Promise.all([user.run(args), user.run(args)])
+
+    const [first, second] = results.map((result) => expectJson(result))
+    expect(first.secret_key_id).not.toBe(second.secret_key_id)
+    const [earlier, later] = second.previous_secret?.id === first.secret_key_id ? [first, second] : [second, first]
+    expect(later.previous_secret.id).toBe(earlier.secret_key_id)
+    expect(later.ended_secrets.map((ended: { id: string }) => ended.id)).toContain(earlier.previous_secret.id)
+    const listed = expectJson(await user.run(['keys', 'list', '--app', 'Pipeline', '--json']))
+    const valid = listed.data.filter((key: { type: string; status: string }) => key.type === 'secret' && key.status !== 'expired')
+    expect(valid.map((key: { id: string; status: string }) => [key.id, key.status]).sort()).toEqual(
+      [[earlier.secret_key_id, 'expiring'], [later.secret_key_id, 'active']].sort(),
+    )
+  })
+
   it('rejects an idempotency key reused with other parameters', async () => {
     const result = await user.run(['keys', 'rotate', '--app', 'Pipeline', '--idempotency-key', 'pipeline-42-rotate', '--expire-old-in', '1h'])
 
