@@ -17,8 +17,8 @@ if (postgresReason !== null && process.env.CI === 'true') throw new Error(postgr
 if (postgresReason !== null) console.warn(`skipping the PostgreSQL journey: ${postgresReason}`)
 
 /**
- * The first journey of a new user at the terminal, step by step against one server. Every secret
- * the CLI prints or stores is collected in `secrets` for the check of the database file.
+ * Defines the first journey of a new user at the terminal, step by step against one server. Every
+ * secret the CLI prints or stores is collected in `secrets` for the check of the database file.
  */
 function defineJourney(dialect: DialectName) {
   let server: ServerProcess
@@ -188,7 +188,7 @@ function defineJourney(dialect: DialectName) {
     for (const value of secrets) expect(result.stdout).not.toContain(value)
   })
 
-  it('rotates the test secret with a grace period, then expires the old one', async () => {
+  it('rotates and expires a test secret', async () => {
     const rotated = expectJson(await grace.run(['keys', 'rotate', '--app', 'member portal', '--expire-old-in', '1h', '--json']))
     expect(rotated.secret_key).toMatch(/^sk_test_/)
     expect(secrets).not.toContain(rotated.secret_key)

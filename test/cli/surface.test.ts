@@ -5,8 +5,8 @@ import { startServer, type ServerProcess } from '../helpers/server.js'
 import { expectJson, expectJsonFailure, readManifest } from './support.js'
 
 /**
- * The commands, flags and arguments as a sorted plain object. A change to it shows up in the
- * snapshot file beside this test, so that interface changes are reviewed.
+ * Builds the commands, flags and arguments as a sorted plain object. A change to it shows up in
+ * the snapshot file beside this test, so that interface changes are reviewed.
  */
 function commandSurface() {
   const { commands } = readManifest()
