@@ -78,7 +78,7 @@ describe('permissions through the CLI', () => {
     expectJson(await member.run(['workspaces', 'use', fixture.workspaceId, '--json']))
 
     outsider = (await signUpWithCli(server.url, 'outsider@example.com', { workspaceName: 'Elsewhere' })).user
-  })
+  }, 240_000)
   afterAll(async () => {
     await server?.stop()
   })

@@ -68,7 +68,7 @@ describe('CLI robustness', () => {
       expect(result.stderr).toBe('')
       expect(result.firstLine.split('\n').filter(Boolean)).toHaveLength(1)
     }
-  })
+  }, 240_000)
 
   describe('without a terminal', () => {
     const prompts: { title: string; args: string[]; input?: string; flag: string }[] = [
