@@ -5,7 +5,7 @@ import { EXIT } from '../shared/errors.js'
 import { ApiClient } from './client.js'
 import { loadCredential, type StoredCredential } from './credentials.js'
 import { CliError } from './errors.js'
-import { printJson, useColor } from './output.js'
+import { printJson, useColorErr } from './output.js'
 import { apiUrl, readSettings, type Settings } from './settings.js'
 
 const debug = createDebug('flexpa:cli')
@@ -174,7 +174,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   private report(message: string, exitCode: number, hint?: string, extra: { code?: string; request_id?: string; body?: unknown } = {}): void {
-    const red = useColor() ? (text: string) => `\u001b[31m${text}\u001b[0m` : (text: string) => text
+    const red = useColorErr() ? (text: string) => `\u001b[31m${text}\u001b[0m` : (text: string) => text
     process.stderr.write(`${red('Error:')} ${message}\n`)
     if (hint) process.stderr.write(`${hint}\n`)
     if (this.json) {

@@ -1,6 +1,8 @@
-import { spawn } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { execFile, spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -9,6 +11,13 @@ import { ROOT, startServer, type ServerProcess } from '../helpers/server.js'
 import { expectFailure, expectJson, expectJsonFailure, storedToken } from './support.js'
 
 const MANY_APPS = 400
+const execFileAsync = promisify(execFile)
+const hasScript = await execFileAsync('sh', ['-c', 'command -v script']).then(
+  () => true,
+  () => false,
+)
+if (!hasScript && process.env.CI === 'true') throw new Error('script(1) from util-linux is not installed')
+if (!hasScript) console.warn('skipping the terminal tests: script(1) from util-linux is not installed')
 
 /** Runs `flexpa <args> | head -1` in bash and returns the CLI's exit code and stderr, and head's output. */
 function pipeIntoHead(user: CliUser, apiUrl: string, args: string[]): Promise<{ exitCode: number; stderr: string; firstLine: string }> {
@@ -233,6 +242,30 @@ describe('CLI robustness', () => {
       expect(names).not.toContain('Relative')
       const doomed = apps.data.find((app: { name: string }) => app.name === 'Doomed')
       expect(doomed.redirect_uris).toEqual([])
+    })
+  })
+
+  describe.skipIf(!hasScript)('at a terminal', () => {
+    /** Runs a shell command under script(1), so that the CLI's stdout and stderr start as a terminal. */
+    const underTerminal = async (command: string) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, FLEXPA_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'flexpa-tty-')), FLEXPA_NO_KEYCHAIN: '1' }
+      delete env.NO_COLOR
+      const { stdout } = await execFileAsync('script', ['-qec', command, '/dev/null'], { env }).catch((error) => error)
+      return stdout as string
+    }
+
+    it('colours errors on a terminal', async () => {
+      const output = await underTerminal(`node ${join(ROOT, 'bin/run.js')} apps list >/dev/null`)
+
+      expect(output).toContain('\u001b[31mError:\u001b[0m you are not logged in')
+    })
+
+    it('keeps colour out of a redirected stderr', async () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'flexpa-stderr-')), 'stderr.txt')
+
+      await underTerminal(`node ${join(ROOT, 'bin/run.js')} apps list 2>${file}`)
+
+      expect(readFileSync(file, 'utf8')).toBe('Error: you are not logged in\nrun flexpa login, or set FLEXPA_TOKEN\n')
     })
   })
 
