@@ -235,6 +235,26 @@ describe('credential store', () => {
       expect(body.principal.id).not.toBe(expectJson(await user.run(['whoami', '--json'])).principal.id)
       expectFailure(await user.run(['whoami'], { env: { FLEXPA_TOKEN: 'fxs_not_a_real_token' } }), 3, /^Error: /)
     })
+
+    it('keeps an env token at logout', async () => {
+      const user = cliUser(server.url)
+      expect((await user.run(['login', '--email', EMAIL, '--password-stdin'], { input: PASSWORD })).exitCode).toBe(0)
+      const token = storedToken(user, server.url)
+
+      const result = await user.run(['logout'], { env: { FLEXPA_TOKEN: token } })
+
+      expectFailure(result, 2, /^Error: the token comes from FLEXPA_TOKEN; unset it to log out\n/)
+      expect(storedToken(user, server.url)).toBe(token)
+      expect(expectJson(await user.run(['whoami', '--json'])).credential_source).toBe('file')
+    })
+
+    it('rejects an empty token on stdin', async () => {
+      const user = cliUser(server.url)
+
+      const result = await user.run(['login', '--with-token'], { input: '\n' })
+
+      expectFailure(result, 2, /^Error: no token on stdin\n/)
+    })
   })
 
   describe.skipIf(keyringReason !== null)('with a keychain that does not answer', () => {
