@@ -246,16 +246,32 @@ describe('CLI robustness', () => {
   })
 
   describe.skipIf(!hasScript)('at a terminal', () => {
-    /** Runs a shell command under script(1), so that the CLI's stdout and stderr start as a terminal. */
-    const underTerminal = async (command: string) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, FLEXPA_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'flexpa-tty-')), FLEXPA_NO_KEYCHAIN: '1' }
+    /**
+     * Runs a shell command under script(1), so that the CLI's stdin, stdout and stderr start as a
+     * terminal, and types `input` into it. CI is unset because the CLI never prompts under CI=true.
+     */
+    const underTerminal = (command: string, options: { input?: string; env?: Record<string, string> } = {}) => {
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        FLEXPA_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'flexpa-tty-')),
+        FLEXPA_NO_KEYCHAIN: '1',
+        ...options.env,
+      }
       delete env.NO_COLOR
-      const { stdout } = await execFileAsync('script', ['-qec', command, '/dev/null'], { env }).catch((error) => error)
-      return stdout as string
+      delete env.CI
+      return new Promise<{ exitCode: number | null; output: string }>((resolve, reject) => {
+        const child = spawn('script', ['-qec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'inherit'] })
+        let output = ''
+        child.stdout.on('data', (chunk) => (output += chunk))
+        child.on('error', reject)
+        child.on('close', (exitCode) => resolve({ exitCode, output }))
+        child.stdin.end(options.input ?? '')
+      })
     }
+    const flexpa = `node ${join(ROOT, 'bin/run.js')}`
 
     it('colours errors on a terminal', async () => {
-      const output = await underTerminal(`node ${join(ROOT, 'bin/run.js')} apps list >/dev/null`)
+      const { output } = await underTerminal(`${flexpa} apps list >/dev/null`)
 
       expect(output).toContain('\u001b[31mError:\u001b[0m you are not logged in')
     })
@@ -263,9 +279,27 @@ describe('CLI robustness', () => {
     it('keeps colour out of a redirected stderr', async () => {
       const file = join(mkdtempSync(join(tmpdir(), 'flexpa-stderr-')), 'stderr.txt')
 
-      await underTerminal(`node ${join(ROOT, 'bin/run.js')} apps list 2>${file}`)
+      await underTerminal(`${flexpa} apps list 2>${file}`)
 
       expect(readFileSync(file, 'utf8')).toBe('Error: you are not logged in\nrun flexpa login, or set FLEXPA_TOKEN\n')
+    })
+
+    it('deletes once the name is typed back', async () => {
+      expectJson(await user.run(['apps', 'create', 'Typed', '--json']))
+      const env = { FLEXPA_CONFIG_DIR: user.configDir, FLEXPA_API_URL: server.url }
+
+      const wrong = await underTerminal(`${flexpa} apps delete Typed`, { input: 'typo\r', env })
+
+      expect(wrong.exitCode).toBe(2)
+      expect(wrong.output).toContain('Type Typed to delete Typed and all its keys:')
+      expect(wrong.output).toContain('"typo" does not match "Typed"; nothing was changed')
+      expect(expectJson(await user.run(['apps', 'show', 'Typed', '--json'])).name).toBe('Typed')
+
+      const typed = await underTerminal(`${flexpa} apps delete Typed`, { input: 'Typed\r', env })
+
+      expect(typed.exitCode).toBe(0)
+      expect(typed.output).toMatch(/Deleted application Typed \(app_\w+\)\./)
+      expectFailure(await user.run(['apps', 'show', 'Typed']), 5, /not found/)
     })
   })
 
