@@ -98,6 +98,8 @@ async function startKeyringSession(): Promise<KeyringSession> {
   }
   const reply = await busCall(env, 'GetConnectionUnixProcessID', 'org.freedesktop.secrets')
   const daemonPid = Number(/uint32 (\d+)/.exec(reply)?.[1])
+  // Signalling pid 0 or NaN would reach this test's own process group, so a bad reply stops here.
+  if (!Number.isInteger(daemonPid) || daemonPid <= 1) throw new Error(`no process id for org.freedesktop.secrets in:\n${reply}`)
 
   return {
     env,
