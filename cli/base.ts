@@ -5,10 +5,56 @@ import { EXIT } from '../shared/errors.js'
 import { ApiClient } from './client.js'
 import { loadCredential, type StoredCredential } from './credentials.js'
 import { CliError } from './errors.js'
-import { printJson, useColor } from './output.js'
+import { printJson, useColorErr } from './output.js'
 import { apiUrl, readSettings, type Settings } from './settings.js'
 
 const debug = createDebug('flexpa:cli')
+
+/**
+ * Turns an error of oclif's parser into one usage line. Its messages span several lines (a
+ * header, a list of reasons, a pointer to --help) and some carry colour codes.
+ */
+function parseFailure(error: Error & { args?: { name: string }[] }, commandId: string | undefined): CliError {
+  let message: string
+  if (/^Missing \d+ required args?/.test(error.message) && error.args?.length) {
+    const names = error.args.map((arg) => arg.name)
+    message = `missing required argument${names.length === 1 ? '' : 's'}: ${names.join(', ')}`
+  } else {
+    message = error.message
+      .replace(/\u001b\[[0-9;]*m/g, '')
+      .split('\n')
+      .map((line) => line.trim().replace(/^Missing required flag (\S+)$/, 'missing required flag --$1'))
+      .filter((line) => line !== '' && !/^See more help with --help$/.test(line) && !/^The following errors? occurred:$/.test(line))
+      .join('; ')
+  }
+  return new CliError(message, EXIT.usage, { code: 'invalid_usage', hint: `see flexpa ${(commandId ?? '').replace(/:/g, ' ')} --help` })
+}
+
+/**
+ * Rejects a required argument or flag given as an empty string (`flexpa keys expire ""`), which
+ * would otherwise reach the server as an empty path segment.
+ */
+function rejectEmptyRequired(
+  command: Pick<typeof Command, 'args' | 'flags'>,
+  args: Record<string, unknown>,
+  flags: Record<string, unknown>,
+  commandId: string | undefined,
+): void {
+  const isEmpty = (value: unknown) => typeof value === 'string' && value.trim() === ''
+  const empty = [
+    ...Object.entries(command.args ?? {})
+      .filter(([name, definition]) => definition.required && isEmpty(args[name]))
+      .map(([name]) => `argument ${name}`),
+    ...Object.entries(command.flags ?? {})
+      .filter(([name, definition]) => definition.required && isEmpty(flags[name]))
+      .map(([name]) => `--${name}`),
+  ]
+  if (empty.length === 0) return
+  throw new CliError(`${empty.join(' and ')} must not be empty`, EXIT.usage, {
+    code: 'invalid_usage',
+    hint: `see flexpa ${(commandId ?? '').replace(/:/g, ' ')} --help`,
+  })
+}
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -38,19 +84,31 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init()
-    const { args, flags } = await this.parse({
-      flags: this.ctor.flags,
-      baseFlags: (this.ctor as typeof BaseCommand).baseFlags,
-      args: this.ctor.args,
-      strict: this.ctor.strict,
-    })
+    let parsed
+    try {
+      parsed = await this.parse({
+        flags: this.ctor.flags,
+        baseFlags: (this.ctor as typeof BaseCommand).baseFlags,
+        args: this.ctor.args,
+        strict: this.ctor.strict,
+      })
+    } catch (error) {
+      // The arguments were read and rejected. Without this, oclif also warns under NODE_ENV
+      // development or test that the command never parsed them.
+      this.parsed = true
+      throw parseFailure(error as Error, this.id)
+    }
+    const { args, flags } = parsed
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
+    rejectEmptyRequired(this.ctor, args, flags, this.id)
     this.settings = await readSettings()
   }
 
+  /** Whether --json was given. It is read from argv when parsing failed, so that the error is JSON too. */
   get json(): boolean {
-    return this.flags?.json === true
+    if (this.flags) return this.flags.json === true
+    return this.argv.includes('--json')
   }
 
   get apiUrl(): string {
@@ -120,13 +178,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       this.report(error.message, error.exitCode, error.details.hint, { code: error.details.code, request_id: error.details.requestId, body: error.details.body })
       return
     }
-    const oclifExit = error.oclif?.exit
-    if (oclifExit !== undefined && error.name !== 'Error' || /Unexpected argument|Nonexistent flag|Missing required|Expected --|Expected a|Parsing --|is not one of|must also be provided|cannot also be provided|Missing \d+ required arg/i.test(error.message)) {
-      const exitCode = oclifExit === 0 ? 0 : EXIT.usage
-      if (exitCode === 0) return
-      this.report(usageLine(error.message), EXIT.usage, `see flexpa ${this.id?.replace(/:/g, ' ')} --help`, { code: 'invalid_usage' })
-      return
-    }
+    if (error.oclif?.exit === 0) return
     if (error.name === 'ExitPromptError' || error.name === 'AbortPromptError') {
       this.report('cancelled', 130)
       return
@@ -141,7 +193,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   private report(message: string, exitCode: number, hint?: string, extra: { code?: string; request_id?: string; body?: unknown } = {}): void {
-    const red = useColor() ? (text: string) => `\u001b[31m${text}\u001b[0m` : (text: string) => text
+    const red = useColorErr() ? (text: string) => `\u001b[31m${text}\u001b[0m` : (text: string) => text
     process.stderr.write(`${red('Error:')} ${message}\n`)
     if (hint) process.stderr.write(`${hint}\n`)
     if (this.json) {
@@ -150,14 +202,4 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     process.exitCode = exitCode
   }
-}
-
-/**
- * Returns the line of an oclif parse error that names the problem. Errors about flag relations
- * start with a heading such as "The following error occurred:" and name the flags below it.
- */
-function usageLine(message: string): string {
-  const lines = message.split('\n').map((line) => line.trim()).filter(Boolean)
-  const detail = lines.slice(1).find((line) => !/^see more help/i.test(line))
-  return lines[0]?.endsWith(':') && detail ? detail : (lines[0] ?? message)
 }

@@ -53,6 +53,7 @@ export function warn(message: string): void {
   process.stderr.write(`${useColorErr() ? '\u001b[33mWarning:\u001b[0m' : 'Warning:'} ${message}\n`)
 }
 
-function useColorErr(): boolean {
+/** Whether stderr is a terminal that takes colour, for messages written there. */
+export function useColorErr(): boolean {
   return !process.env.NO_COLOR && process.stderr.isTTY === true && process.env.TERM !== 'dumb'
 }

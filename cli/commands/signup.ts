@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 
 import { BaseCommand } from '../base.js'
+import { ApiClient } from '../client.js'
 import { isInteractive, missingFlag, promptPassword, promptText, readStdin } from '../input.js'
 import { rememberLogin } from '../login.js'
 import { note } from '../output.js'
@@ -28,7 +29,7 @@ export default class Signup extends BaseCommand<typeof Signup> {
     const name = this.flags.name ?? (await this.ask('--name', 'your display name', 'Display name:'))
     const password = await this.password()
 
-    const client = new (await import('../client.js')).ApiClient(api, null, `flexpa-cli/${this.config.version}`)
+    const client = new ApiClient(api, null, `flexpa-cli/${this.config.version} node/${process.versions.node}`)
     const { body } = await client.request('POST', '/v1/auth/signup', {
       body: { email, name, password, workspace_name: this.flags['workspace-name'] },
     })

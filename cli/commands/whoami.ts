@@ -18,7 +18,12 @@ export default class Whoami extends BaseCommand<typeof Whoami> {
       const { body } = await client.request('GET', `/v1/workspaces/${encodeURIComponent(chosen)}/me`)
       workspace = body
     } catch (error) {
-      if (!(error instanceof CliError) || (error.exitCode !== 2 && error.exitCode !== 5)) throw error
+      // A stale selection from `workspaces use` shows as none. A workspace named by --workspace
+      // or FLEXPA_WORKSPACE that cannot be found is an error.
+      const explicit = this.flags.workspace !== undefined || Boolean(process.env.FLEXPA_WORKSPACE)
+      if (!(error instanceof CliError) || (error.exitCode !== 2 && error.exitCode !== 5) || (explicit && error.exitCode === 5)) {
+        throw error
+      }
     }
     const result = {
       user: me.user,
