@@ -149,7 +149,7 @@ describe.each(await dialects())('going live on %s', (dialect) => {
     expect(approved.body.status).toBe('approved')
     expect(history.body.status).toBe('approved')
     expect(history.body.history.map((row: { status: string }) => row.status)).toEqual(['approved', 'rejected'])
-    const mail = await test.services.database.db.selectFrom('mail_outbox').selectAll().where('recipient', '=', admin.user.email).orderBy('created_at').execute()
+    const mail = await test.services.database.db.selectFrom('mail_outbox').selectAll().where('recipient', '=', admin.user.email).where('subject', 'like', 'Live Mode Access%').orderBy('created_at').execute()
     expect(mail.map((row) => row.subject)).toEqual([
       `Live Mode Access form for ${admin.workspace.name} needs changes`,
       `Live Mode Access approved for ${admin.workspace.name}`,

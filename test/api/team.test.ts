@@ -346,7 +346,11 @@ describe.each(await dialects())('team API on %s', (dialect) => {
       test.call('PATCH', `${ws}/members/${first.user.id}`, { token: second.token, body: { role: 'member' } }),
     ])
 
-    expect(results.map((result) => result.status).sort()).toEqual([200, 412])
+    // The loser is refused either as the last admin (412) or, when the winner's demotion committed
+    // before its own permission check, as a member who no longer holds team:manage (403).
+    const statuses = results.map((result) => result.status).sort()
+    expect(statuses[0]).toBe(200)
+    expect([403, 412]).toContain(statuses[1])
     const members = await test.call('GET', `${ws}/members`, { token: first.token })
     expect(members.body.data.filter((row: { role: string }) => row.role === 'admin')).toHaveLength(1)
   })

@@ -22,6 +22,7 @@ describe.each(await dialects())('SSO routes on %s', (dialect) => {
       .selectFrom('audit_events')
       .select('action')
       .where('workspace_id', '=', workspaceId)
+      .where('action', 'like', 'sso.%')
       .orderBy('created_at')
       .orderBy('id')
       .execute()
