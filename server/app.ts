@@ -9,6 +9,8 @@ import { openApiDocument } from './openapi.js'
 import { access } from './auth.js'
 import { accountRoutes } from './routes/accounts.js'
 import { applicationRoutes } from './routes/applications.js'
+import { ingestionRoutes } from './routes/ingestion.js'
+import { logRoutes } from './routes/logs.js'
 import { profileRoutes } from './routes/profile.js'
 import { workspaceRoutes } from './routes/workspaces.js'
 
@@ -51,6 +53,8 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route('/v1', profileRoutes())
   app.route('/v1', workspaceRoutes())
   app.route('/v1', applicationRoutes())
+  app.route('/v1', ingestionRoutes())
+  app.route('/v1', logRoutes())
 
   app.notFound((c) => {
     const error = new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)

@@ -5,6 +5,7 @@ import { newId } from '../../shared/tokens.js'
 import { access, currentPrincipal, currentUser, workspaceAccess } from '../auth.js'
 import { recordAudit } from '../audit.js'
 import type { AppEnv } from '../context.js'
+import { changeRetention, readRetention } from '../logs/retention.js'
 import { serializeWorkspace } from '../serialize.js'
 import { now } from '../time.js'
 import { jsonBody } from '../validate.js'
@@ -50,7 +51,7 @@ export function workspaceRoutes() {
     const { workspace } = workspaceAccess(c)
     const input = c.req.valid('json')
     const { db } = c.get('services').database
-    const changes: Record<string, { from: unknown; to: unknown }> = {}
+    const changes: Record<string, { from: unknown; to: unknown; [detail: string]: unknown }> = {}
     if (input.name !== undefined && input.name !== workspace.name) {
       changes.name = { from: workspace.name, to: input.name }
       await db
@@ -58,6 +59,17 @@ export function workspaceRoutes() {
         .set({ name: input.name, updated_at: now() })
         .where('id', '=', workspace.id)
         .execute()
+    }
+    if (input.log_retention_days !== undefined) {
+      const { before, after } = await changeRetention(db, workspace.id, input.log_retention_days)
+      if (before.days !== after.days) {
+        changes.log_retention_days = {
+          from: before.days,
+          to: after.days,
+          effective_days: after.effective_days,
+          shortening_takes_effect_at: after.shortening_takes_effect_at,
+        }
+      }
     }
     if (Object.keys(changes).length > 0) {
       await recordAudit(c, {
@@ -83,5 +95,12 @@ async function workspaceSettings(c: Parameters<typeof workspaceAccess>[0]) {
   const { workspace } = workspaceAccess(c)
   const { db } = c.get('services').database
   const current = await db.selectFrom('workspaces').selectAll().where('id', '=', workspace.id).executeTakeFirstOrThrow()
-  return { ...serializeWorkspace(current), updated_at: current.updated_at }
+  const retention = await readRetention(db, workspace.id)
+  return {
+    ...serializeWorkspace(current),
+    updated_at: current.updated_at,
+    log_retention_days: retention.days,
+    log_retention_effective_days: retention.effective_days,
+    log_retention_shortening_takes_effect_at: retention.shortening_takes_effect_at,
+  }
 }
