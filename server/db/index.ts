@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 import createDebug from 'debug'
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely'
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type LogEvent } from 'kysely'
 
 import { migrations } from './migrations/index.js'
 import type { Database } from './schema.js'
@@ -95,7 +95,13 @@ async function openPostgres(url: string): Promise<DatabaseHandle> {
 
 /** Runs every pending migration, and fails with the migration's own error if one fails. */
 export async function migrate(db: Kysely<Database>): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } })
+  // Kysely looks for its migration tables in every schema unless told which one, so on a database
+  // holding several schemas it would find another schema's tables and skip creating its own.
+  const migrationTableSchema =
+    db.getExecutor().adapter instanceof PostgresAdapter
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0].schema
+      : undefined
+  const migrator = new Migrator({ db, migrationTableSchema, provider: { getMigrations: async () => migrations } })
   const { error, results } = await migrator.migrateToLatest()
   const failed = results?.find((result) => result.status === 'Error')
   if (error) {

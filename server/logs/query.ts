@@ -103,15 +103,18 @@ export interface Analytics {
 export async function accessTokenAnalytics(database: DatabaseHandle, filters: LogFilters, time: string): Promise<Analytics> {
   const visible = sql<State>`case when expires_at <= ${time} and state not in ('REVOKED', 'ERROR') then 'EXPIRED' else state end`
   const day = sql<string>`substr(created_at, 1, 10)`
-  const groups = await filtered(database, filters, time)
+  // Grouping a subquery's columns keeps the bound time out of GROUP BY, which PostgreSQL needs.
+  const scanned = filtered(database, filters, time).select([day.as('day'), 'endpoint_id', visible.as('visible_state'), 'exchanged_at'])
+  const groups = await database.db
+    .selectFrom(scanned.as('scanned'))
     .select([
-      day.as('day'),
+      'day',
       'endpoint_id',
-      visible.as('visible_state'),
+      'visible_state',
       (eb) => eb.fn.countAll<number | string>().as('created'),
       (eb) => eb.fn.count<number | string>('exchanged_at').as('exchanged'),
     ])
-    .groupBy([day, 'endpoint_id', visible])
+    .groupBy(['day', 'endpoint_id', 'visible_state'])
     .execute()
 
   const byState = Object.fromEntries(STATES.map((state) => [state, 0])) as Record<State, number>
