@@ -18,8 +18,6 @@ export default class SettingsSet extends BaseCommand<typeof SettingsSet> {
     name: Flags.string({ description: 'New name of the workspace' }),
     'log-retention-days': Flags.integer({
       description: `Days to keep access-token logs, ${LOG_RETENTION_DAYS.min} to ${LOG_RETENTION_DAYS.max} (default ${LOG_RETENTION_DAYS.default})`,
-      min: LOG_RETENTION_DAYS.min,
-      max: LOG_RETENTION_DAYS.max,
     }),
     confirm: Flags.string({ description: "The workspace's name, to confirm shortening the log retention without a prompt" }),
   }
@@ -28,7 +26,12 @@ export default class SettingsSet extends BaseCommand<typeof SettingsSet> {
     const changes: Record<string, unknown> = {}
     if (this.flags.name !== undefined) changes.name = this.flags.name
     const retention = this.flags['log-retention-days']
-    if (retention !== undefined) changes.log_retention_days = retention
+    if (retention !== undefined) {
+      if (retention < LOG_RETENTION_DAYS.min || retention > LOG_RETENTION_DAYS.max) {
+        throw usageError(`--log-retention-days must be from ${LOG_RETENTION_DAYS.min} to ${LOG_RETENTION_DAYS.max}, got ${retention}`)
+      }
+      changes.log_retention_days = retention
+    }
     if (Object.keys(changes).length === 0) throw usageError('nothing to change: pass --name <name> or --log-retention-days <days>')
     const client = await this.client()
     if (retention !== undefined) {
