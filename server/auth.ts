@@ -9,6 +9,7 @@ import {
 } from '../shared/permissions.js'
 import { hashSecret } from '../shared/tokens.js'
 import type { AppEnv, AppKeyAccess, Principal, User, WorkspaceAccess } from './context.js'
+import { batchedWrite } from './db/batch.js'
 import { ApiError } from './errors.js'
 import { hit } from './throttle.js'
 import { now } from './time.js'
@@ -100,14 +101,15 @@ async function authenticateAppKey(c: Context<AppEnv>): Promise<AppKeyAccess> {
     throw new ApiError('invalid_api_key', "the publishable key does not belong to the secret key's application and mode")
   }
 
-  const throttle = await hit(db, `app-key:${key.id}`, config.ingestRateLimit, 60_000)
+  const touch = key.last_used_at === null || Date.parse(time) - Date.parse(key.last_used_at) > TOUCH_INTERVAL_MS
+  const throttle = await batchedWrite(database, async (trx) => {
+    if (touch) await trx.updateTable('api_keys').set({ last_used_at: time }).where('id', '=', key.id).execute()
+    return hit(trx, `app-key:${key.id}`, config.ingestRateLimit, 60_000)
+  })
   if (!throttle.allowed) {
     throw new ApiError('rate_limited', `this key sent more than ${config.ingestRateLimit} requests in a minute; retry after ${throttle.retryAfter} s`, {
       retry_after: throttle.retryAfter,
     })
-  }
-  if (key.last_used_at === null || Date.parse(time) - Date.parse(key.last_used_at) > TOUCH_INTERVAL_MS) {
-    await db.updateTable('api_keys').set({ last_used_at: time }).where('id', '=', key.id).execute()
   }
   return { workspace_id: key.workspace_id, application_id: key.application_id, mode: key.mode, key_id: key.id }
 }

@@ -2,6 +2,7 @@ import { sql, type Transaction } from 'kysely'
 
 import { canTransition, visibleState, type StoredState, type Usage } from '../../shared/access-tokens.js'
 import { newId } from '../../shared/tokens.js'
+import { batchedWrite } from '../db/batch.js'
 import type { DatabaseHandle } from '../db/index.js'
 import type { Database } from '../db/schema.js'
 import { ApiError } from '../errors.js'
@@ -91,7 +92,7 @@ export async function createAccessToken(database: DatabaseHandle, input: NewAcce
     revoked_at: null,
     errored_at: null,
   }
-  await database.db.transaction().execute(async (trx) => {
+  await batchedWrite(database, async (trx) => {
     await trx.insertInto('access_tokens').values(row).execute()
     await appendChange(trx, database.dialect, row)
   })
@@ -151,7 +152,7 @@ export async function changeAccessToken(
   let current = row
   for (let attempt = 0; attempt < 5; attempt++) {
     const next = applyChange(current, change, now())
-    const written = await database.db.transaction().execute(async (trx) => {
+    const written = await batchedWrite(database, async (trx) => {
       const { id: _id, workspace_id: _workspace, ...values } = next
       const result = await trx
         .updateTable('access_tokens')
