@@ -50,7 +50,7 @@ export interface FilterFlags {
   until?: string
 }
 
-/** The HTTP query of the filters, with times resolved against now. */
+/** Builds the HTTP query from the filters, resolving relative times against now. */
 export function filterQuery(flags: FilterFlags): Record<string, string | undefined> {
   return {
     mode: flags.test ? 'test' : 'live',

@@ -73,7 +73,7 @@ function readBody(response: IncomingMessage): Promise<string> {
   })
 }
 
-/** An error answer that retrying cannot fix (bad filters, no permission, session ended). */
+/** Builds the error for a response that retrying cannot fix (invalid filters, no permission, session ended). */
 function finalError(status: number, text: string): CliError {
   let body: { error?: { code?: string; message?: string } } = {}
   try {
@@ -82,12 +82,12 @@ function finalError(status: number, text: string): CliError {
     // Not JSON: reported with the status alone.
   }
   const code = body.error?.code ?? 'http_error'
-  return new CliError(body.error?.message ?? `the server answered with status ${status}`, exitCodeFor(code, status), { code, body })
+  return new CliError(body.error?.message ?? `the server responded with status ${status}`, exitCodeFor(code, status), { code, body })
 }
 
 /**
  * Opens one connection and handles its events until it ends. Resolves with the reason it ended,
- * or rejects with a CliError for an answer that retrying cannot fix.
+ * or rejects with a CliError for a response that retrying cannot fix.
  */
 function connectOnce(options: FollowOptions, parser: EventParser, onOpen: () => void): Promise<string> {
   const transport = options.url.protocol === 'https:' ? httpsRequest : httpRequest
@@ -98,7 +98,7 @@ function connectOnce(options: FollowOptions, parser: EventParser, onOpen: () => 
       const status = response.statusCode ?? 0
       if (status !== 200) {
         void readBody(response).then((text) => {
-          if (status === 429 || status >= 500) resolve(`the server answered ${status}`)
+          if (status === 429 || status >= 500) resolve(`the server responded with status ${status}`)
           else reject(finalError(status, text))
         })
         return

@@ -121,7 +121,7 @@ export function currentAppKey(c: Context<AppEnv>): AppKeyAccess {
   return found
 }
 
-/** Whether the caller holds `permission` in the route's workspace. */
+/** Returns whether the caller has `permission` in the route's workspace. */
 export function holdsPermission(c: Context<AppEnv>, permission: Permission): boolean {
   return (c.get('access')?.permissions ?? []).includes(permission)
 }

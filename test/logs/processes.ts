@@ -65,7 +65,7 @@ export function startCli(user: CliUser, apiUrl: string, args: string[], extraEnv
   }
 }
 
-/** The application's backend: calls the ingestion API with its keys. */
+/** Calls the ingestion API with the application's keys, as its backend would. */
 export function backend(apiUrl: () => string, keys: { publishable_key: string; secret_key: string }) {
   const authorization = basicAuth(keys.publishable_key, keys.secret_key)
   const send = async (method: string, path: string, body: unknown) => {

@@ -67,6 +67,22 @@ describe('logs tail on SQLite', () => {
     expect(exitCode).toBe(0)
   })
 
+  it('lets the server stop with a tail open', async () => {
+    const server = await startServer({ dialect: 'sqlite' })
+    servers.push(server)
+    const { user } = await signUpWithCli(server.url, 'shutdown@example.com', { workspaceName: 'Shutdown' })
+    const tail = startCli(user, server.url, ['logs', 'tail', '--json'])
+    await tail.waitForStderr('Tailing')
+
+    await server.stop('SIGTERM')
+    await tail.waitForStderr('reconnecting')
+    const exitCode = await tail.stop('SIGINT')
+
+    expect(server.process.exitCode).toBe(0)
+    expect(server.output()).toContain('server stopped')
+    expect(exitCode).toBe(0)
+  })
+
   it('stops cleanly on Ctrl-C with nothing on stdout', async () => {
     const server = await startServer({ dialect: 'sqlite' })
     servers.push(server)

@@ -16,7 +16,9 @@ export default class EndpointsList extends BaseCommand<typeof EndpointsList> {
   }
 
   async run(): Promise<void> {
-    const mode = this.flags.test ? 'test' : this.flags.live ? 'live' : undefined
+    let mode: 'test' | 'live' | undefined
+    if (this.flags.test) mode = 'test'
+    if (this.flags.live) mode = 'live'
     const { body } = await (await this.client()).request('GET', this.workspacePath('/endpoints'), { query: { mode } })
     await this.output(body, () =>
       printTable<PayerEndpoint>(body.data, [
