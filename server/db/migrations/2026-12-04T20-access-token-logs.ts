@@ -28,12 +28,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('revoked_at', 'text')
     .addColumn('errored_at', 'text')
     .execute()
-  // Keyset pages walk (workspace, mode, created_at, id) newest first; the application index serves
-  // the common --app filter without scanning other applications' rows.
+  // Keyset pages walk (workspace, mode, created_at, id) newest first. The trailing columns let
+  // analytics count a period from the index alone, without reading the rows. The application
+  // index serves the common --app filter without scanning other applications' rows.
   await db.schema
     .createIndex('access_tokens_page')
     .on('access_tokens')
-    .columns(['workspace_id', 'mode', 'created_at', 'id'])
+    .columns(['workspace_id', 'mode', 'created_at', 'id', 'endpoint_id', 'state', 'expires_at', 'exchanged_at'])
     .execute()
   await db.schema
     .createIndex('access_tokens_app_page')
