@@ -134,8 +134,8 @@ function seed(databaseFile, workspaceId, applicationIds) {
   db.pragma('busy_timeout = 60000')
   const insert = db.prepare(`insert into access_tokens (id, workspace_id, application_id, mode, state, endpoint_id, usage,
     request_id, external_user_id, patient_id, patient_name, patient_birth_date, error_code, error_message, expires_at, version,
-    created_at, updated_at, authorizing_at, authorized_at, exchanged_at, refreshed_at, revoked_at, errored_at)
-    values (?, ?, ?, 'live', ?, ?, 'ONE_TIME', ?, ?, ?, ?, ?, ?, ?, null, 1, ?, ?, ?, ?, ?, null, ?, ?)`)
+    created_at, created_day, updated_at, authorizing_at, authorized_at, exchanged_at, refreshed_at, revoked_at, errored_at)
+    values (?, ?, ?, 'live', ?, ?, 'ONE_TIME', ?, ?, ?, ?, ?, ?, ?, null, 1, ?, ?, ?, ?, ?, ?, null, ?, ?)`)
   const now = Date.now()
   const span = 365 * DAY_MS
   const batch = db.transaction((from, to) => {
@@ -158,6 +158,7 @@ function seed(databaseFile, workspaceId, applicationIds) {
         state === 'ERROR' ? 'payer_unavailable' : null,
         state === 'ERROR' ? 'The payer answered 503' : null,
         created,
+        created.slice(0, 10),
         created,
         state === 'CREATED' ? null : created,
         exchanged,

@@ -84,6 +84,7 @@ export async function createAccessToken(database: DatabaseHandle, input: NewAcce
     expires_at: input.expiresAt,
     version: 1,
     created_at: time,
+    created_day: time.slice(0, 10),
     updated_at: time,
     authorizing_at: null,
     authorized_at: null,

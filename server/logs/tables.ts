@@ -22,6 +22,8 @@ export interface AccessTokensTable {
   /** Number of changes written, for optimistic concurrency between writers. */
   version: Generated<number>
   created_at: string
+  /** The UTC date of created_at (YYYY-MM-DD), which analytics group by. */
+  created_day: string
   updated_at: string
   authorizing_at: string | null
   authorized_at: string | null

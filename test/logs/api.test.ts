@@ -116,10 +116,14 @@ describe.each(await dialects())('access-token logs API on %s', (dialect) => {
 
     const moved = await advance(test, app.auth, body.id, { state: 'AUTHORIZING' })
     const shown = await test.call('GET', `${logs}/${body.id}`, { token: admin.token })
+    const expired = await test.call('GET', `${logs}?mode=test&state=EXPIRED`, { token: admin.token })
+    const analytics = await test.call('GET', `/v1/workspaces/${admin.workspace.id}/analytics?mode=test`, { token: admin.token })
 
     expect(moved.status).toBe(409)
     expect(moved.body.error.from).toBe('EXPIRED')
     expect(shown.body.state).toBe('EXPIRED')
+    expect(expired.body.data.map((row: { id: string }) => row.id)).toEqual([body.id])
+    expect(analytics.body.by_state.EXPIRED).toBe(1)
   })
 
   it('rejects a request without keys', async () => {
@@ -366,6 +370,16 @@ describe.each(await dialects())('access-token logs API on %s', (dialect) => {
     expect(payerError.body.access_token.endpoint.label).toBe('Cigna Sandbox')
     expect(payerError.body.access_token.mode).toBe('test')
     expect(liveEndpoint.status).toBe(422)
+  })
+
+  it('documents the routes in OpenAPI', async () => {
+    const response = await test.call('GET', '/openapi.json')
+
+    expect(response.status).toBe(200)
+    expect(response.body.paths['/v1/access-tokens'].post['x-access']).toBe('app-key')
+    expect(response.body.paths['/v1/access-tokens/{id}'].patch['x-access']).toBe('app-key')
+    expect(response.body.paths['/v1/workspaces/{workspace}/logs'].get['x-access']).toBe('analytics:read')
+    expect(response.body.paths['/v1/workspaces/{workspace}/endpoints'].get['x-access']).toBe('member')
   })
 
   it('lists the endpoint directory for any member', async () => {

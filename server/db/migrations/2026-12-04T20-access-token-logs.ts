@@ -20,6 +20,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('expires_at', 'text')
     .addColumn('version', 'integer', (col) => col.notNull().defaultTo(1))
     .addColumn('created_at', 'text', (col) => col.notNull())
+    .addColumn('created_day', 'text', (col) => col.notNull())
     .addColumn('updated_at', 'text', (col) => col.notNull())
     .addColumn('authorizing_at', 'text')
     .addColumn('authorized_at', 'text')
@@ -28,13 +29,19 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('revoked_at', 'text')
     .addColumn('errored_at', 'text')
     .execute()
-  // Keyset pages walk (workspace, mode, created_at, id) newest first. The trailing columns let
-  // analytics count a period from the index alone, without reading the rows. The application
-  // index serves the common --app filter without scanning other applications' rows.
+  // Keyset pages walk (workspace, mode, created_at, id) newest first; the application index serves
+  // the common --app filter without scanning other applications' rows.
   await db.schema
     .createIndex('access_tokens_page')
     .on('access_tokens')
-    .columns(['workspace_id', 'mode', 'created_at', 'id', 'endpoint_id', 'state', 'expires_at', 'exchanged_at'])
+    .columns(['workspace_id', 'mode', 'created_at', 'id'])
+    .execute()
+  // Analytics group by (day, endpoint, state) in this index's order, so they count a period from
+  // the index alone, without sorting and without reading rows.
+  await db.schema
+    .createIndex('access_tokens_analytics')
+    .on('access_tokens')
+    .columns(['workspace_id', 'mode', 'created_day', 'endpoint_id', 'state', 'expires_at', 'exchanged_at', 'created_at', 'application_id'])
     .execute()
   await db.schema
     .createIndex('access_tokens_app_page')
