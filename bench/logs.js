@@ -4,7 +4,7 @@
 // analytics over 30 days, the delay from a write to `logs tail` printing it, and the server's memory.
 // Run `npm run build` first. Prints a table and writes bench/results/logs.json.
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -374,7 +374,10 @@ async function main() {
     process.stdout.write(`results written to ${resultsFile}\n`)
   } finally {
     await pool.close()
+    const exited = new Promise((resolvePromise) => child.once('exit', resolvePromise))
     child.kill('SIGTERM')
+    await exited
+    rmSync(directory, { recursive: true, force: true })
   }
 }
 

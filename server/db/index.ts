@@ -121,7 +121,7 @@ async function openPostgres(url: string): Promise<DatabaseHandle> {
 
 /** Runs every pending migration, and fails with the migration's own error if one fails. */
 export async function migrate(db: Kysely<Database>): Promise<void> {
-  // Kysely looks for its migration tables in every schema unless told which one, so on a database
+  // Kysely looks for its migration tables in every schema unless given one, so on a database
   // holding several schemas it would find another schema's tables and skip creating its own.
   const migrationTableSchema =
     db.getExecutor().adapter instanceof PostgresAdapter

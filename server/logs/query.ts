@@ -23,7 +23,7 @@ export interface LogFilters {
 
 type TokensBuilder = ExpressionBuilder<Database, 'access_tokens'>
 
-/** Matches rows in the state a reader sees, with EXPIRED derived from expires_at at `time`. */
+/** Matches rows in the state the API returns, with EXPIRED derived from expires_at at `time`. */
 function stateCondition(eb: TokensBuilder, state: State, time: string): Expression<SqlBool> {
   const notExpired = eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', time)])
   if (state === 'EXPIRED') {
@@ -177,7 +177,7 @@ export async function latestChangeId(database: DatabaseHandle, workspaceId: stri
 /**
  * Reads up to `limit` changes after `after`, in id order, and keeps those that match the filters.
  * Filters on columns of the change table run in SQL; the others run on the row snapshot. `lastId`
- * is the last change read, matching or not, and `full` says whether more may follow.
+ * is the last change read, matching or not, and `full` is true when more may follow.
  */
 export async function readChanges(
   database: DatabaseHandle,

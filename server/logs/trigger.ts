@@ -14,7 +14,7 @@ const SANDBOX_PATIENTS = [
   { name: 'Lucia Example', birth_date: '1997-07-29' },
 ]
 
-/** The changes after CREATED that lead a sandbox row to each outcome, like a real Consent flow. */
+/** Returns the changes after CREATED that lead a sandbox row to each outcome, like a real Consent flow. */
 function changesFor(outcome: TriggerOutcome, patient: AccessTokenChange['patient']): AccessTokenChange[] {
   const authorized: AccessTokenChange[] = [{ state: 'AUTHORIZING' }, { state: 'AUTHORIZED', patient }]
   switch (outcome) {
@@ -28,7 +28,7 @@ function changesFor(outcome: TriggerOutcome, patient: AccessTokenChange['patient
     case 'payer-error':
       return [
         ...authorized,
-        { state: 'ERROR', error: { code: 'payer_unavailable', message: 'The payer FHIR endpoint answered 503 Service Unavailable during the token exchange' } },
+        { state: 'ERROR', error: { code: 'payer_unavailable', message: 'The payer FHIR endpoint returned 503 Service Unavailable during the token exchange' } },
       ]
     case 'revoked':
       return [...authorized, { state: 'EXCHANGED' }, { state: 'REVOKED' }]

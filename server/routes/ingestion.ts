@@ -10,7 +10,7 @@ import { changeAccessToken, createAccessToken } from '../logs/store.js'
 import { jsonBody } from '../validate.js'
 
 /**
- * The ingestion API that an application's backend calls with its own keys. The mode of every row
+ * Builds the ingestion API that an application's backend calls with its own keys. The mode of every row
  * is the mode of the key that wrote it, and a key reaches only its own application's rows.
  */
 export function ingestionRoutes() {
