@@ -70,16 +70,34 @@ async function authenticateAppKey(c: Context<AppEnv>): Promise<AppKeyAccess> {
   const publishable = colon < 0 ? '' : decoded.slice(0, colon)
   const secret = colon < 0 ? '' : decoded.slice(colon + 1)
   if (!publishable.startsWith('pk_') || !secret.startsWith('sk_')) {
-    throw new ApiError('invalid_api_key', `the Authorization header does not hold a pk_… and an sk_… key: ${BASIC_HINT}`)
+    throw new ApiError('invalid_api_key', `the Authorization header does not contain a pk_… and an sk_… key: ${BASIC_HINT}`)
   }
 
   const { database, config } = c.get('services')
   const { db } = database
+  // One query finds the secret and, beside it, the publishable key of the same application and mode.
   const key = await db
-    .selectFrom('api_keys')
-    .select(['id', 'application_id', 'workspace_id', 'mode', 'expires_at', 'last_used_at', 'prefix', 'last_four'])
-    .where('secret_hash', '=', hashSecret(secret))
-    .where('kind', '=', 'secret')
+    .selectFrom('api_keys as secret')
+    .leftJoin('api_keys as publishable', (join) =>
+      join
+        .onRef('publishable.application_id', '=', 'secret.application_id')
+        .onRef('publishable.mode', '=', 'secret.mode')
+        .on('publishable.kind', '=', 'publishable')
+        .on('publishable.value', '=', publishable),
+    )
+    .select([
+      'secret.id',
+      'secret.application_id',
+      'secret.workspace_id',
+      'secret.mode',
+      'secret.expires_at',
+      'secret.last_used_at',
+      'secret.prefix',
+      'secret.last_four',
+      'publishable.id as publishable_id',
+    ])
+    .where('secret.secret_hash', '=', hashSecret(secret))
+    .where('secret.kind', '=', 'secret')
     .executeTakeFirst()
   if (!key) throw new ApiError('invalid_api_key', 'the secret key is not valid; check that it was copied whole')
   const time = now()
@@ -89,15 +107,7 @@ async function authenticateAppKey(c: Context<AppEnv>): Promise<AppKeyAccess> {
       `the secret key ${key.prefix}…${key.last_four} expired at ${key.expires_at}; use the current secret (flexpa keys rotate issues one)`,
     )
   }
-  const pair = await db
-    .selectFrom('api_keys')
-    .select('id')
-    .where('value', '=', publishable)
-    .where('kind', '=', 'publishable')
-    .where('application_id', '=', key.application_id)
-    .where('mode', '=', key.mode)
-    .executeTakeFirst()
-  if (!pair) {
+  if (key.publishable_id === null) {
     throw new ApiError('invalid_api_key', "the publishable key does not belong to the secret key's application and mode")
   }
 

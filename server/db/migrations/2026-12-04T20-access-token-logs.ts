@@ -65,7 +65,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('workspace_id', 'text', (col) => col.notNull())
     .addColumn('mode', 'text', (col) => col.notNull())
     .addColumn('access_token_id', 'text', (col) => col.notNull())
-    .addColumn('application_id', 'text', (col) => col.notNull())
+    // Deleting an application (or its workspace) deletes the snapshots, which hold PHI, with it.
+    .addColumn('application_id', 'text', (col) => col.notNull().references('applications.id').onDelete('cascade'))
     .addColumn('endpoint_id', 'text', (col) => col.notNull())
     .addColumn('state', 'text', (col) => col.notNull())
     .addColumn('snapshot', 'text', (col) => col.notNull())
