@@ -104,14 +104,15 @@ export function logRoutes() {
     const { database } = c.get('services')
     const resumeAfter = lastEventId(c, query.after)
     const start = resumeAfter ?? (await latestChangeId(database, filters.workspaceId, filters.mode))
-    return streamSSE(
-      c,
-      (stream) => streamChanges(c, stream, filters, start),
-      async (error, stream) => {
-        c.get('logger').error({ err: error }, 'access token stream failed')
+    return streamSSE(c, async (stream) => {
+      try {
+        await streamChanges(c, stream, filters, start)
+      } catch (error) {
+        // Caught here so that no internal message reaches the client; it reconnects and resumes.
+        c.get('logger').error({ err: error, workspace_id: filters.workspaceId }, 'access token stream failed')
         await stream.writeSSE({ event: 'error', data: JSON.stringify({ code: 'stream_failed', message: 'the stream failed; reconnect to resume' }) })
-      },
-    )
+      }
+    })
   })
 
   app.get(`${BASE}/logs/:id`, access('analytics:read'), async (c) => {
@@ -190,11 +191,12 @@ async function streamChanges(c: Context<AppEnv>, stream: SSEStreamingApi, filter
   while (!stream.aborted && !stream.closed && !feed.isClosed) {
     const { changes, lastId, full } = await readChanges(database, filters, position, STREAM_BATCH)
     const time = now()
+    // The audit record is written before the PHI it covers is sent.
+    if (phi) await auditPhi(c, 'logs.tail', changes.map((change) => change.row))
     for (const change of changes) {
       const data = { ...serializeAccessToken(change.row, { phi, time }), change_id: change.id, changed_at: change.created_at }
       await stream.writeSSE({ id: String(change.id), event: 'access_token', data: JSON.stringify(data) })
     }
-    if (phi) await auditPhi(c, 'logs.tail', changes.map((change) => change.row))
     position = lastId
     if (changes.length > 0) lastWrite = Date.now()
     if (full) continue
