@@ -15,6 +15,8 @@ import { applicationRoutes } from './routes/applications.js'
 import { auditRoutes } from './routes/audit.js'
 import { billingRoutes, stripeWebhookRoutes } from './routes/billing.js'
 import { liveAccessRoutes } from './routes/live-access.js'
+import { ingestionRoutes } from './routes/ingestion.js'
+import { logRoutes } from './routes/logs.js'
 import { profileRoutes } from './routes/profile.js'
 import { tokenRoutes } from './routes/tokens.js'
 import { teamRoutes } from './routes/team.js'
@@ -76,6 +78,8 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route('/v1', liveAccessRoutes())
   app.route('/v1', billingRoutes())
   app.route('/', stripeWebhookRoutes())
+  app.route('/v1', ingestionRoutes())
+  app.route('/v1', logRoutes())
 
   app.notFound((c) => {
     const error = new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)

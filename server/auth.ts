@@ -8,9 +8,11 @@ import {
   type Role,
 } from '../shared/permissions.js'
 import { hashSecret } from '../shared/tokens.js'
-import type { AppEnv, Principal, User, WorkspaceAccess } from './context.js'
+import type { AppEnv, AppKeyAccess, Principal, User, WorkspaceAccess } from './context.js'
+import { batchedWrite } from './db/batch.js'
 import { ApiError } from './errors.js'
 import { sessionScope } from './sso/service.js'
+import { hit } from './throttle.js'
 import { now } from './time.js'
 
 const ACCESS = Symbol.for('flexpa.access')
@@ -31,7 +33,11 @@ export function declaredAccess(handler: unknown): Access | undefined {
  */
 export function access(required: Access): AccessMiddleware {
   const middleware = async function checkAccess(c: Context<AppEnv>, next: () => Promise<void>) {
-    if (required === 'public' || required === 'signed' || required === 'app-key') return next()
+    if (required === 'public' || required === 'signed') return next()
+    if (required === 'app-key') {
+      c.set('appKey', await authenticateAppKey(c))
+      return next()
+    }
 
     const principal = await authenticate(c)
     if (required === 'operator') {
@@ -47,6 +53,88 @@ export function access(required: Access): AccessMiddleware {
   } as AccessMiddleware
   middleware[ACCESS] = required
   return middleware
+}
+
+const BASIC_HINT = 'send Authorization: Basic base64(publishable_key:secret_key) with the keys from flexpa apps create or flexpa keys rotate'
+
+/**
+ * Authenticates an application's backend by its publishable and secret keys. The secret must be
+ * current (an expired or rotated-out secret fails with api_key_expired), and the publishable key
+ * must belong to the same application and mode. Requests are throttled per secret key.
+ */
+async function authenticateAppKey(c: Context<AppEnv>): Promise<AppKeyAccess> {
+  const header = c.req.header('authorization') ?? ''
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header)
+  if (!match) throw new ApiError('unauthenticated', `missing application keys: ${BASIC_HINT}`)
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  const publishable = colon < 0 ? '' : decoded.slice(0, colon)
+  const secret = colon < 0 ? '' : decoded.slice(colon + 1)
+  if (!publishable.startsWith('pk_') || !secret.startsWith('sk_')) {
+    throw new ApiError('invalid_api_key', `the Authorization header does not contain a pk_… and an sk_… key: ${BASIC_HINT}`)
+  }
+
+  const { database, config } = c.get('services')
+  const { db } = database
+  // One query finds the secret and, beside it, the publishable key of the same application and mode.
+  const key = await db
+    .selectFrom('api_keys as secret')
+    .leftJoin('api_keys as publishable', (join) =>
+      join
+        .onRef('publishable.application_id', '=', 'secret.application_id')
+        .onRef('publishable.mode', '=', 'secret.mode')
+        .on('publishable.kind', '=', 'publishable')
+        .on('publishable.value', '=', publishable),
+    )
+    .select([
+      'secret.id',
+      'secret.application_id',
+      'secret.workspace_id',
+      'secret.mode',
+      'secret.expires_at',
+      'secret.last_used_at',
+      'secret.prefix',
+      'secret.last_four',
+      'publishable.id as publishable_id',
+    ])
+    .where('secret.secret_hash', '=', hashSecret(secret))
+    .where('secret.kind', '=', 'secret')
+    .executeTakeFirst()
+  if (!key) throw new ApiError('invalid_api_key', 'the secret key is not valid; check that it was copied whole')
+  const time = now()
+  if (key.expires_at !== null && key.expires_at <= time) {
+    throw new ApiError(
+      'api_key_expired',
+      `the secret key ${key.prefix}…${key.last_four} expired at ${key.expires_at}; use the current secret (flexpa keys rotate issues one)`,
+    )
+  }
+  if (key.publishable_id === null) {
+    throw new ApiError('invalid_api_key', "the publishable key does not belong to the secret key's application and mode")
+  }
+
+  const touch = key.last_used_at === null || Date.parse(time) - Date.parse(key.last_used_at) > TOUCH_INTERVAL_MS
+  const throttle = await batchedWrite(database, async (trx) => {
+    if (touch) await trx.updateTable('api_keys').set({ last_used_at: time }).where('id', '=', key.id).execute()
+    return hit(trx, `app-key:${key.id}`, config.ingestRateLimit, 60_000)
+  })
+  if (!throttle.allowed) {
+    throw new ApiError('rate_limited', `this key sent more than ${config.ingestRateLimit} requests in a minute; retry after ${throttle.retryAfter} s`, {
+      retry_after: throttle.retryAfter,
+    })
+  }
+  return { workspace_id: key.workspace_id, application_id: key.application_id, mode: key.mode, key_id: key.id }
+}
+
+/** Returns the application and mode whose keys authenticated an ingestion request. */
+export function currentAppKey(c: Context<AppEnv>): AppKeyAccess {
+  const found = c.get('appKey')
+  if (!found) throw new Error('currentAppKey() called on a route without app-key access')
+  return found
+}
+
+/** Returns whether the caller has `permission` in the route's workspace. */
+export function holdsPermission(c: Context<AppEnv>, permission: Permission): boolean {
+  return (c.get('access')?.permissions ?? []).includes(permission)
 }
 
 /** Fails with 403 unless the caller holds `permission` in the route's workspace. */

@@ -14,6 +14,10 @@ export interface Config {
   stripeApiBase: string | null
   operatorEmails: string[]
   logLevel: string
+  /** Ingestion requests allowed per application key per minute. */
+  ingestRateLimit: number
+  /** How often the server deletes access tokens past their retention, in milliseconds. */
+  logSweepIntervalMs: number
 }
 
 export class ConfigError extends Error {}
@@ -23,6 +27,15 @@ export function defaultDataDir(env: NodeJS.ProcessEnv): string {
   if (env.FLEXPA_DATA_DIR) return env.FLEXPA_DATA_DIR
   const base = env.XDG_DATA_HOME || join(homedir(), '.local', 'share')
   return join(base, 'flexpa')
+}
+
+function parsePositiveInteger(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback
+  const number = Number(value)
+  if (!Number.isSafeInteger(number) || number < 1) {
+    throw new ConfigError(`${name} must be a positive integer, got "${value}"`)
+  }
+  return number
 }
 
 function parsePort(value: string | undefined): number {
@@ -61,5 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .map((email) => email.trim().toLowerCase())
       .filter(Boolean),
     logLevel: env.LOG_LEVEL || 'info',
+    ingestRateLimit: parsePositiveInteger('INGEST_RATE_LIMIT', env.INGEST_RATE_LIMIT, 300_000),
+    logSweepIntervalMs: parsePositiveInteger('LOG_SWEEP_INTERVAL_MS', env.LOG_SWEEP_INTERVAL_MS, 600_000),
   }
 }

@@ -37,6 +37,15 @@ export interface WorkspaceAccess {
   permissions: Permission[]
 }
 
+/** The application whose keys authenticated an ingestion request, and the keys' mode. */
+export interface AppKeyAccess {
+  workspace_id: string
+  application_id: string
+  mode: 'test' | 'live'
+  /** The secret key's id. */
+  key_id: string
+}
+
 export interface AppEnv {
   Variables: {
     services: Services
@@ -44,5 +53,6 @@ export interface AppEnv {
     logger: Logger
     principal?: Principal
     access?: WorkspaceAccess
+    appKey?: AppKeyAccess
   }
 }

@@ -5,7 +5,11 @@ import { ConfigError, loadConfig, type Config } from './config.js'
 import type { Services } from './context.js'
 import { DatabaseSetupError, migrate, openDatabase } from './db/index.js'
 import { createLogger } from './logger.js'
+import { changeFeed } from './logs/feed.js'
+import { startLogSweeper } from './logs/retention.js'
 import { MailSender } from './mail.js'
+
+const SHUTDOWN_GRACE_MS = 3000
 
 export interface RunningServer {
   url: string
@@ -26,6 +30,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     started.once('error', reject)
   })
   mail.start()
+  const feed = changeFeed(database)
+  if (database.postgresUrl) await feed.listen(database.postgresUrl, logger)
+  const sweeper = startLogSweeper(database.db, logger, config.logSweepIntervalMs)
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
@@ -37,7 +44,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
     url,
     services,
     close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      // Open `logs tail` streams end when the feed closes; their clients reconnect to another
+      // process or after a restart. Connections still open after the grace period are cut.
+      await feed.close()
+      const cut = setTimeout(() => {
+        if ('closeAllConnections' in server) server.closeAllConnections()
+      }, SHUTDOWN_GRACE_MS)
+      await closed
+      clearTimeout(cut)
+      await sweeper.stop()
       await mail.stop()
       await database.close()
       logger.info('server stopped')

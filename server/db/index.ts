@@ -49,8 +49,34 @@ async function openSqlite(file: string): Promise<DatabaseHandle> {
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
   checkSqlitePragmas(sqlite, file)
+  cacheStatements(sqlite)
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), log: logQuery })
   return { db, dialect: 'sqlite', file, postgresUrl: null, close: () => db.destroy() }
+}
+
+/** Prepared statements kept per SQLite connection; more distinct queries than this evict the oldest. */
+const STATEMENT_CACHE_SIZE = 500
+
+/**
+ * Reuses prepared statements. Kysely's SQLite driver prepares every query it runs, which costs
+ * more than running it for the short queries of a request. Reuse is safe because Kysely runs one
+ * query at a time on its single connection.
+ */
+function cacheStatements(sqlite: import('better-sqlite3').Database): void {
+  const prepare = sqlite.prepare.bind(sqlite)
+  const cache = new Map<string, ReturnType<typeof prepare>>()
+  sqlite.prepare = ((source: string) => {
+    let statement = cache.get(source)
+    if (statement) {
+      // Move to the end, so the map's first key is the least recently used.
+      cache.delete(source)
+    } else {
+      statement = prepare(source)
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!)
+    }
+    cache.set(source, statement)
+    return statement
+  }) as typeof sqlite.prepare
 }
 
 function checkSqlitePragmas(sqlite: import('better-sqlite3').Database, file: string): void {

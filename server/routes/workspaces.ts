@@ -9,6 +9,7 @@ import type { AppEnv } from '../context.js'
 import type { Dialect } from '../db/index.js'
 import type { Database } from '../db/schema.js'
 import { ApiError, invalid } from '../errors.js'
+import { changeRetention, readRetention } from '../logs/retention.js'
 import { serializeWorkspace } from '../serialize.js'
 import { sessionScope } from '../sso/service.js'
 import { now } from '../time.js'
@@ -57,7 +58,7 @@ export function workspaceRoutes() {
     const { workspace } = workspaceAccess(c)
     const input = c.req.valid('json')
     const { db } = c.get('services').database
-    const changes: Record<string, { from: unknown; to: unknown }> = {}
+    const changes: Record<string, { from: unknown; to: unknown; [detail: string]: unknown }> = {}
     if (input.name !== undefined && input.name !== workspace.name) {
       changes.name = { from: workspace.name, to: input.name }
       await db
@@ -65,6 +66,17 @@ export function workspaceRoutes() {
         .set({ name: input.name, updated_at: now() })
         .where('id', '=', workspace.id)
         .execute()
+    }
+    if (input.log_retention_days !== undefined) {
+      const { before, after } = await changeRetention(db, workspace.id, input.log_retention_days)
+      if (before.days !== after.days) {
+        changes.log_retention_days = {
+          from: before.days,
+          to: after.days,
+          effective_days: after.effective_days,
+          shortening_takes_effect_at: after.shortening_takes_effect_at,
+        }
+      }
     }
     if (Object.keys(changes).length > 0) {
       await recordAudit(c, {
@@ -157,7 +169,14 @@ async function workspaceSettings(c: Parameters<typeof workspaceAccess>[0]) {
   const { workspace } = workspaceAccess(c)
   const { db } = c.get('services').database
   const current = await db.selectFrom('workspaces').selectAll().where('id', '=', workspace.id).executeTakeFirstOrThrow()
-  return { ...serializeWorkspace(current), updated_at: current.updated_at }
+  const retention = await readRetention(db, workspace.id)
+  return {
+    ...serializeWorkspace(current),
+    updated_at: current.updated_at,
+    log_retention_days: retention.days,
+    log_retention_effective_days: retention.effective_days,
+    log_retention_shortening_takes_effect_at: retention.shortening_takes_effect_at,
+  }
 }
 
 /** Serializes membership changes of one workspace on PostgreSQL; SQLite runs one transaction at a time. */
