@@ -6,9 +6,13 @@
 // command strategy reads (package.json, oclif.commands). COMMANDS is generated from the files
 // under dist/cli/commands on every build, with the ids oclif's default "pattern" strategy
 // would give them, so a new command file needs no registration.
+// The commands of the oclif plugins in BUNDLED_PLUGINS are bundled the same way, so oclif does
+// not find and read each plugin at every start. package.json must not list them under
+// oclif.plugins, because oclif would then load them a second time.
 // dist/bundle/version.js prints `--version` without loading oclif.
-import { readdirSync, rmSync } from 'node:fs'
-import { join, relative, resolve, sep } from 'node:path'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 
 import { build } from 'rolldown'
 
@@ -16,6 +20,7 @@ const ROOT = resolve(import.meta.dirname, '..')
 const COMMANDS_DIR = join(ROOT, 'dist/cli/commands')
 const OUT_DIR = join(ROOT, 'dist/bundle')
 const ENTRY_ID = '\0flexpa-commands'
+const BUNDLED_PLUGINS = ['@oclif/plugin-autocomplete']
 
 // Loaded on demand (a native addon, prompts, tables) or only by oclif's TypeScript development
 // mode, so they stay in node_modules rather than in the bundle.
@@ -31,15 +36,40 @@ function commandFiles(dir) {
 }
 
 /** Turns `apps/list.js` into `apps:list`; an `index.js` names its directory's topic. */
-function commandId(file) {
-  const parts = relative(COMMANDS_DIR, file).split(sep)
+function commandId(commandsDir, file) {
+  const parts = relative(commandsDir, file).split(sep)
   const name = parts.pop().replace(/\.(c|m)?js$/, '')
   return [...parts, name === 'index' ? '' : name].filter(Boolean).join(':')
 }
 
-function entrySource(files) {
-  const imports = files.map((file, index) => `import * as command${index} from ${JSON.stringify(file)}`)
-  const entries = files.map((file, index) => `  ${JSON.stringify(commandId(file))}: commandClass(command${index}),`)
+/** Returns the directory of a plugin's compiled commands, from its package.json. */
+function pluginCommandsDir(name) {
+  const readPjson = (dir) => (existsSync(join(dir, 'package.json')) ? JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) : {})
+  // The package exports only its main module, so its root is found by walking up from there.
+  let dir = dirname(createRequire(import.meta.url).resolve(name))
+  while (readPjson(dir).name !== name) {
+    if (dirname(dir) === dir) throw new Error(`no package.json named ${name} above ${createRequire(import.meta.url).resolve(name)}`)
+    dir = dirname(dir)
+  }
+  return join(dir, readPjson(dir).oclif.commands)
+}
+
+/** Lists every command to bundle as `{ id, file }`, ours first, failing on a duplicate id. */
+function allCommands() {
+  const commands = []
+  for (const dir of [COMMANDS_DIR, ...BUNDLED_PLUGINS.map(pluginCommandsDir)]) {
+    for (const file of commandFiles(dir).sort()) {
+      const id = commandId(dir, file)
+      if (commands.some((command) => command.id === id)) throw new Error(`two command files have the id ${id}: ${file}`)
+      commands.push({ id, file })
+    }
+  }
+  return commands
+}
+
+function entrySource(commands) {
+  const imports = commands.map(({ file }, index) => `import * as command${index} from ${JSON.stringify(file)}`)
+  const entries = commands.map(({ id }, index) => `  ${JSON.stringify(id)}: commandClass(command${index}),`)
   return [
     ...imports,
     `export { run } from ${JSON.stringify(join(ROOT, 'dist/cli/main.js'))}`,
@@ -59,11 +89,11 @@ function entrySource(files) {
   ].join('\n')
 }
 
-const files = commandFiles(COMMANDS_DIR).sort()
+const commands = allCommands()
 const commandsPlugin = {
   name: 'flexpa-commands',
   resolveId: (id) => (id === ENTRY_ID ? id : null),
-  load: (id) => (id === ENTRY_ID ? entrySource(files) : null),
+  load: (id) => (id === ENTRY_ID ? entrySource(commands) : null),
 }
 
 rmSync(OUT_DIR, { recursive: true, force: true })
@@ -74,8 +104,8 @@ await build({
   external: EXTERNAL,
   plugins: [commandsPlugin],
   logLevel: 'warn',
-  // A dynamic import of a module that is also imported statically still works in a bundle: it
-  // resolves to the module already loaded, which is what the warning is about.
+  // The warning says a dynamic import of a module that is also imported statically stays in the
+  // main chunk. That is harmless: the import resolves to the module already loaded.
   onLog: (level, log, report) => {
     if (log.code !== 'INEFFECTIVE_DYNAMIC_IMPORT') report(level, log)
   },

@@ -50,8 +50,9 @@ describe('start-up', () => {
 
   it('registers every command file', () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8'))
+    const autocomplete = ['autocomplete', 'autocomplete:create', 'autocomplete:script']
 
-    expect(Object.keys(manifest.commands).sort()).toEqual(sourceCommandIds().sort())
+    expect(Object.keys(manifest.commands).sort()).toEqual([...sourceCommandIds(), ...autocomplete].sort())
   })
 
   it('shows help for every command', async () => {
