@@ -38,6 +38,7 @@ export async function run(options) {
         max_ratio: APPS_LIST_TARGET,
         met_by_min: appsList.ratio_min <= APPS_LIST_TARGET,
         met_by_median: appsList.ratio_median <= APPS_LIST_TARGET,
+        met_by_cpu: appsList.ratio_cpu === null ? null : appsList.ratio_cpu <= APPS_LIST_TARGET,
       },
       rows,
     }
