@@ -5,14 +5,15 @@ process.stdout.on('error', (error) => {
   throw error
 })
 
-// oclif prints the version when the first argument is one of its version flags, after the
-// init hooks, which this CLI and its plugins do not have. Printing it here spares the ~100 ms
-// of loading oclif; the line is the same.
-const VERSION_FLAGS = new Set(['--version', '-v'])
+// oclif prints the version when the first argument is a version flag. Printing the same line
+// here spares the ~100 ms of loading oclif; arguments that are not flags skip this check.
+const first = process.argv[2]
+const version = first?.startsWith('-')
+  ? (await import('../dist/bundle/version.js')).versionLine(first, new URL('../package.json', import.meta.url))
+  : undefined
 
-if (VERSION_FLAGS.has(process.argv[2])) {
-  const { versionLine } = await import('../dist/bundle/version.js')
-  process.stdout.write(`${versionLine(new URL('../package.json', import.meta.url))}\n`)
+if (version !== undefined) {
+  process.stdout.write(`${version}\n`)
 } else {
   // @oclif/core checks the Node version against its own package.json, which is not beside the
   // bundle, so the check always fails silently; skipping it saves loading semver.

@@ -23,7 +23,8 @@ const ENTRY_ID = '\0flexpa-commands'
 const BUNDLED_PLUGINS = ['@oclif/plugin-autocomplete']
 
 // Loaded on demand (a native addon, prompts, tables) or only by oclif's TypeScript development
-// mode, so they stay in node_modules rather than in the bundle.
+// mode, so they stay in node_modules rather than in the bundle. A package with a native addon
+// must be listed here: rolldown cannot bundle a .node file and stops the build.
 const EXTERNAL = ['@napi-rs/keyring', '@inquirer/prompts', 'cli-table3', 'typescript', 'ts-node']
 
 /** Lists the compiled command modules, as oclif's pattern strategy would find them. */

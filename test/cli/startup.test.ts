@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { arch, platform, tmpdir } from 'node:os'
 import { join, relative, sep } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 
 import isWsl from 'is-wsl'
 import { describe, expect, it } from 'vitest'
 
+import { versionLine } from '../../cli/version.js'
 import { runCli } from '../helpers/cli.js'
 import { ROOT } from '../helpers/server.js'
 
@@ -85,5 +87,26 @@ describe('start-up', () => {
     const bash = readFileSync(join(cacheHome, 'flexpa/autocomplete/functions/bash/flexpa.bash'), 'utf8')
     expect(bash).toContain('apps:list')
     expect(bash).toContain('keys:rotate')
+  })
+})
+
+describe('versionLine', () => {
+  function packageJson(contents: object): URL {
+    const dir = mkdtempSync(join(tmpdir(), 'flexpa-pjson-'))
+    writeFileSync(join(dir, 'package.json'), JSON.stringify(contents))
+    return pathToFileURL(join(dir, 'package.json'))
+  }
+
+  it('accepts additional version flags', () => {
+    const url = packageJson({ name: 'flexpa', version: '1.2.3', oclif: { additionalVersionFlags: ['-V'] } })
+
+    expect(versionLine('-V', url)).toBe(expectedVersion.replace(pjson.version, '1.2.3').trimEnd())
+    expect(versionLine('-v', url)).toBeUndefined()
+  })
+
+  it('defers to oclif when init hooks exist', () => {
+    const url = packageJson({ name: 'flexpa', version: '1.2.3', oclif: { hooks: { init: './dist/hooks/init.js' } } })
+
+    expect(versionLine('--version', url)).toBeUndefined()
   })
 })
