@@ -90,6 +90,43 @@ function entrySource(commands) {
   ].join('\n')
 }
 
+// @oclif/core requires its dependencies when its own modules load, so every start evaluated
+// ejs, minimatch, tinyglobby, wrap-ansi and others that only help, errors, spinners or the
+// pattern strategy use. This plugin turns each top-level `const x = require("package")` in
+// @oclif/core into a proxy that requires the package on first property access, as the
+// compiled code reaches package exports only through properties (`(0, x.fn)()`,
+// `x.default`). If a later @oclif/core compiles differently, the pattern stops matching
+// and the packages load eagerly again.
+const LAZY_REQUIRE = /^const (\w+) = (__importDefault\()?require\("([^".][^"]*)"\)(\))?;$/gm
+const LAZY_HELPER = `function __lazyRequire(load) {
+  let loaded
+  const get = () => (loaded ??= load())
+  return new Proxy({}, {
+    get: (_, key) => get()[key],
+    has: (_, key) => key in get(),
+    ownKeys: () => Reflect.ownKeys(get()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(get(), key)
+      return descriptor && { ...descriptor, configurable: true }
+    },
+  })
+}
+`
+const lazyRequirePlugin = {
+  name: 'lazy-oclif-requires',
+  transform(code, id) {
+    if (!id.includes('/@oclif/core/lib/')) return null
+    let changed = false
+    const lazy = code.replace(LAZY_REQUIRE, (statement, name, wrapper, pkg, closing) => {
+      // debug is used as soon as each module loads; built-in modules are cheap to load.
+      if (pkg.startsWith('node:') || pkg === 'debug') return statement
+      changed = true
+      return `const ${name} = __lazyRequire(() => ${wrapper ?? ''}require("${pkg}")${closing ?? ''});`
+    })
+    return changed ? LAZY_HELPER + lazy : null
+  },
+}
+
 const commands = allCommands()
 const commandsPlugin = {
   name: 'flexpa-commands',
@@ -103,7 +140,7 @@ await build({
   cwd: ROOT,
   platform: 'node',
   external: EXTERNAL,
-  plugins: [commandsPlugin],
+  plugins: [commandsPlugin, lazyRequirePlugin],
   logLevel: 'warn',
   // The warning says a dynamic import of a module that is also imported statically stays in the
   // main chunk. That is harmless: the import resolves to the module already loaded.
