@@ -142,8 +142,8 @@ await build({
   external: EXTERNAL,
   plugins: [commandsPlugin, lazyRequirePlugin],
   logLevel: 'warn',
-  // The warning says a dynamic import of a module that is also imported statically stays in the
-  // main chunk. That is harmless: the import resolves to the module already loaded.
+  // INEFFECTIVE_DYNAMIC_IMPORT reports that a module imported both statically and dynamically
+  // stays in the main chunk. That is harmless: the import resolves to the module already loaded.
   onLog: (level, log, report) => {
     if (log.code !== 'INEFFECTIVE_DYNAMIC_IMPORT') report(level, log)
   },
