@@ -9,7 +9,7 @@
 // The commands of the oclif plugins in BUNDLED_PLUGINS are bundled the same way, so oclif does
 // not find and read each plugin at every start. package.json must not list them under
 // oclif.plugins, because oclif would then load them a second time.
-// dist/bundle/version.js prints `--version` without loading oclif.
+// dist/bundle/version.js builds the `--version` line without loading oclif.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve, sep } from 'node:path'
