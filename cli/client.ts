@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto'
-
 import createDebug from 'debug'
 
 import { EXIT, exitCodeFor } from '../shared/errors.js'
@@ -67,7 +65,9 @@ export class ApiClient {
       headers['content-type'] = 'application/json'
     }
     if (options.idempotencyKey) {
-      headers['idempotency-key'] = options.idempotencyKey === true ? randomUUID() : options.idempotencyKey
+      // node:crypto is imported here because loading it costs several milliseconds at start-up.
+      const key = options.idempotencyKey === true ? (await import('node:crypto')).randomUUID() : options.idempotencyKey
+      headers['idempotency-key'] = key
     }
     const retryable = method === 'GET' || headers['idempotency-key'] !== undefined
 
