@@ -90,6 +90,7 @@ export interface ManifestCommand {
   summary?: string
   description?: string
   examples?: (string | { command: string; description: string })[]
+  hidden?: boolean
   flags: Record<string, { name: string; type: 'boolean' | 'option'; description?: string; char?: string; required?: boolean; multiple?: boolean; exclusive?: string[]; dependsOn?: string[]; options?: string[]; default?: unknown; helpValue?: string }>
   args: Record<string, { name: string; description?: string; required?: boolean; options?: string[] }>
 }
