@@ -5,10 +5,15 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: number = EXIT.failure,
-    readonly details: { code?: string; hint?: string; requestId?: string; body?: unknown } = {},
+    readonly details: { code?: string; hint?: string; requestId?: string; body?: unknown; permission?: string } = {},
   ) {
     super(message)
   }
+}
+
+/** A permission check the CLI makes before calling a route; its JSON error names `permission` as the server's does. */
+export function permissionDenied(permission: string, message: string, hint?: string): CliError {
+  return new CliError(message, EXIT.forbidden, { code: 'permission_denied', permission, hint })
 }
 
 export function usageError(message: string, hint?: string): CliError {
