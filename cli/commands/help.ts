@@ -1,6 +1,7 @@
 import { Args, Command, loadHelpClass } from '@oclif/core'
 
 import { EXIT } from '../../shared/errors.js'
+import { terminalSafe } from '../output.js'
 
 export default class Help extends Command {
   static override summary = 'Show help for a command or topic'
@@ -16,7 +17,7 @@ export default class Help extends Command {
     const words = (argv as string[]).filter((word) => !word.startsWith('-'))
     const subject = words.join(':')
     if (subject && !this.config.findCommand(subject) && !this.config.findTopic(subject)) {
-      process.stderr.write(`Error: unknown command or topic "${words.join(' ')}"; see flexpa --help\n`)
+      process.stderr.write(`Error: unknown command or topic "${terminalSafe(words.join(' '))}"; see flexpa --help\n`)
       process.exitCode = EXIT.usage
       return
     }

@@ -1,6 +1,7 @@
 import type { Hook } from '@oclif/core'
 
 import { EXIT } from '../../shared/errors.js'
+import { terminalSafe } from '../output.js'
 
 /**
  * Handles a command line that names no command. When its first words name a command, that command
@@ -22,7 +23,7 @@ const hook: Hook.CommandNotFound = async function ({ id, argv, config }) {
       break
     }
   }
-  process.stderr.write(`Error: ${message}\n`)
+  process.stderr.write(`Error: ${terminalSafe(message)}\n`)
   if ([...words, ...(argv ?? [])].includes('--json')) {
     process.stdout.write(`${JSON.stringify({ error: { code: 'invalid_usage', message, exit_code: EXIT.usage } }, null, 2)}\n`)
   }
