@@ -36,7 +36,7 @@ function parseFailure(error: Error & { args?: { name: string }[] }, commandId: s
       .split('\n')
       .map((line) => rewordParseLine(line.trim()))
       .filter((line) => line !== '' && !/^See more help with --help$/.test(line) && !/^The following errors? occurred:$/.test(line))
-    // Two exclusive flags given together are reported once from each side; one line says it.
+    // oclif reports two exclusive flags given together once from each side, so one line per pair is kept.
     const pairs = new Set<string>()
     message = lines
       .filter((line) => {

@@ -58,8 +58,8 @@ function seconds(ms: number): string {
  * Tells people on stderr that a request is retried, with the reason and the wait. It is never
  * written to stdout, so --json output stays one document.
  */
-function noteRetry(method: string, path: string, reason: string, delayMs: number, attempt: number, maxAttempts: number): void {
-  process.stderr.write(`${method} ${path} failed (${reason}); retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${maxAttempts})\n`)
+function noteRetry(method: string, path: string, reason: string, delayMs: number, attemptsMade: number, maxAttempts: number): void {
+  process.stderr.write(`${method} ${path} failed (${reason}); retrying in ${seconds(delayMs)} (attempt ${attemptsMade + 1} of ${maxAttempts})\n`)
 }
 
 /** A JSON client for the Flexpa API on node:http, which loads faster than fetch. */
@@ -102,7 +102,7 @@ export class ApiClient {
         raw = await send(method, url, headers, payload)
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? ''
-        // A server that does not answer would make every retry wait the whole timeout again, and a
+        // A server that does not respond would make every retry wait the whole timeout again, and a
         // write may have been applied, so only a GET is retried after a timeout, and only once.
         if (code === 'ETIMEDOUT') timeouts++
         const worthRetrying = code === 'ETIMEDOUT' ? method === 'GET' && timeouts === 1 : retryable && RETRY_ERRORS.has(code)
@@ -144,7 +144,7 @@ export class ApiClient {
     const code = typeof error.code === 'string' ? error.code : 'http_error'
     let message = typeof error.message === 'string' ? error.message : `the server answered with status ${raw.status}`
     if (raw.status >= 500) message = `${message} (request id ${requestId || 'unknown'})`
-    if ((raw.status === 429 || raw.status === 503) && attempts > 1) message = `${message} (still refused after ${attempts} attempts in ${seconds(elapsedMs)})`
+    if ((raw.status === 429 || raw.status === 503) && attempts > 1) message = `${message} (gave up after ${attempts} attempts in ${seconds(elapsedMs)})`
     throw new CliError(message, exitCodeFor(code, raw.status), { code, requestId, body })
   }
 }

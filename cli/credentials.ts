@@ -102,8 +102,9 @@ export async function loadStoredCredential(settings: Settings, apiUrl: string): 
 }
 
 /**
- * Builds the exit-3 error for a command run without a credential for `apiUrl`. When the file holds
- * tokens for other API URLs, it names them, since a different FLEXPA_API_URL is the likely cause.
+ * Builds the exit-3 error for a command run without a credential for `apiUrl`. When the credentials
+ * file contains tokens for other API URLs, it names them, since a different FLEXPA_API_URL is the
+ * likely cause. NOTE: tokens in the OS keychain are not listed, because it is read by API URL only.
  */
 export async function notLoggedIn(apiUrl: string): Promise<CliError> {
   const others = Object.keys((await readTokenFile().catch(() => ({ tokens: {} }))).tokens).filter((url) => url !== apiUrl)
@@ -116,20 +117,15 @@ export async function notLoggedIn(apiUrl: string): Promise<CliError> {
   })
 }
 
-const SOURCE_NAMES: Record<CredentialSource, string> = {
-  env: 'FLEXPA_TOKEN',
-  keychain: 'the OS keychain',
-  file: join(configDir(), FILE_NAME),
-}
-
 /**
- * Rewords the server's 401 to a token the CLI sent: says whether the token is malformed or was
- * rejected, where it came from, and how to replace it.
+ * Rewords the server's 401 to a token the CLI sent. The message states whether the token is
+ * malformed or was rejected, where it came from, and how to replace it.
  */
 export async function describeRejectedToken(credential: StoredCredential, apiUrl: string, error: CliError): Promise<CliError> {
   const { checkSecret } = await import('../shared/tokens.js')
   const kind = checkSecret(credential.token)
-  const source = credential.source === 'env' ? 'FLEXPA_TOKEN' : `the token stored in ${SOURCE_NAMES[credential.source]}`
+  const store = credential.source === 'keychain' ? 'the OS keychain' : join(configDir(), FILE_NAME)
+  const source = credential.source === 'env' ? 'FLEXPA_TOKEN' : `the token stored in ${store}`
   const problem =
     kind === 'session' || kind === 'workspace_token'
       ? `was rejected by ${apiUrl}: ${error.message}`

@@ -255,7 +255,7 @@ function defineJourney(dialect: DialectName) {
     expect(laptopSession.address).toBe('127.0.0.1')
 
     const revoked = expectJson(await grace.run(['profile', 'sessions', '--revoke', laptopSession.id, '--json']))
-    expect(revoked).toEqual({ id: laptopSession.id, revoked: true })
+    expect(revoked).toEqual({ id: laptopSession.id, revoked: true, current: false })
     expectFailure(await laptop.run(['apps', 'list']), 3, /session has ended/)
     const remaining = expectJson(await grace.run(['profile', 'sessions', '--json']))
     expect(remaining.data.map((session: { id: string }) => session.id)).toEqual([current.id])

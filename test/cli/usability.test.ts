@@ -12,7 +12,7 @@ import { cliUser, PASSWORD, runCli, signUpWithCli, type CliUser } from '../helpe
 import { ROOT, startServer, type ServerProcess } from '../helpers/server.js'
 import { expectFailure, expectJson, expectJsonFailure, storedToken } from './support.js'
 
-/** Starts a TCP server that accepts connections and never answers, counting them. */
+/** Starts a TCP server that accepts connections and never responds. It counts the connections. */
 async function startSilentServer(): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
   const sockets: Socket[] = []
   const server: TcpServer = createTcpServer((socket) => sockets.push(socket))
@@ -28,7 +28,7 @@ async function startSilentServer(): Promise<{ url: string; connections: () => nu
   }
 }
 
-/** Starts an HTTP server that answers every request with 503 and Retry-After: 0, counting them. */
+/** Starts an HTTP server that responds to every request with 503 and Retry-After: 0. It counts the requests. */
 async function startUnavailableServer(): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
   let requests = 0
   const server: HttpServer = createHttpServer((request, response) => {
@@ -257,7 +257,7 @@ describe('CLI usability', () => {
       try {
         const result = await user.run(['apps', 'list', '--json'], { env: { ...env, FLEXPA_API_URL: unavailable.url } })
 
-        const error = expectJsonFailure(result, 7, /the server is down for maintenance \(request id unknown\) \(still refused after 4 attempts in [\d.]+ s\)/)
+        const error = expectJsonFailure(result, 7, /the server is down for maintenance \(request id unknown\) \(gave up after 4 attempts in [\d.]+ s\)/)
         expect(error.code).toBe('service_unavailable')
         expect(unavailable.requests()).toBe(4)
         const retries = result.stderr.split('\n').filter((line) => / failed \(status 503\); retrying in [\d.]+ s \(attempt \d of 4\)$/.test(line))
