@@ -88,7 +88,7 @@ describe('CLI robustness', () => {
       { title: 'login without a password', args: ['login', '--email', 'robust@example.com'], flag: '--password-stdin' },
       { title: 'profile password without stdin', args: ['profile', 'password'], flag: '--password-stdin' },
       { title: 'apps delete without confirmation', args: ['apps', 'delete', 'Doomed'], flag: '--confirm' },
-      { title: 'live rotation without confirmation', args: ['keys', 'rotate', '--app', 'Doomed', '--live'], flag: '--confirm' },
+      { title: 'workspaces delete without confirmation', args: ['workspaces', 'delete'], flag: '--confirm' },
     ]
 
     beforeAll(async () => {

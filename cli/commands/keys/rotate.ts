@@ -5,7 +5,7 @@ import { EXIT } from '../../../shared/errors.js'
 import { BaseCommand, workspaceFlag } from '../../base.js'
 import type { ApiClient } from '../../client.js'
 import { CliError, permissionDenied, usageError } from '../../errors.js'
-import { confirmByTyping, isInteractive, missingFlag } from '../../input.js'
+import { confirmByTyping } from '../../input.js'
 import { note } from '../../output.js'
 
 const MAX_GRACE_MS = 7 * 86_400_000
@@ -35,12 +35,9 @@ export default class KeysRotate extends BaseCommand<typeof KeysRotate> {
     const mode = this.flags.live ? 'live' : 'test'
     let app = this.flags.app
     if (this.flags.live) {
-      const { body: application } = await client.request('GET', this.workspacePath(`/apps/${encodeURIComponent(app)}`))
-      const action = `issue or rotate the live keys of ${application.name}`
-      // A missing --confirm is a usage error, reported before the permission and checklist checks.
-      if (this.flags.confirm === undefined && !isInteractive()) throw missingFlag('--confirm', `type "${application.name}" to ${action}`)
       await this.checkLiveAllowed(client)
-      await confirmByTyping(application.name, this.flags.confirm, action)
+      const { body: application } = await client.request('GET', this.workspacePath(`/apps/${encodeURIComponent(app)}`))
+      await confirmByTyping(application.name, this.flags.confirm, `issue or rotate the live keys of ${application.name}`)
       app = application.id
     }
     const { body } = await client.request('POST', this.workspacePath(`/apps/${encodeURIComponent(app)}/keys/${mode}/rotate`), {
