@@ -11,7 +11,10 @@ export class CliError extends Error {
   }
 }
 
-/** A permission check the CLI makes before calling a route; its JSON error names `permission` as the server's does. */
+/**
+ * Builds the exit-4 error of a permission check that the CLI makes before calling a route. Its JSON
+ * error names `permission`, as the server's does.
+ */
 export function permissionDenied(permission: string, message: string, hint?: string): CliError {
   return new CliError(message, EXIT.forbidden, { code: 'permission_denied', permission, hint })
 }
