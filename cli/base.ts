@@ -3,12 +3,22 @@ import createDebug from 'debug'
 
 import { EXIT } from '../shared/errors.js'
 import { ApiClient } from './client.js'
-import { loadCredential, type StoredCredential } from './credentials.js'
+import { describeRejectedToken, loadCredential, notLoggedIn, type StoredCredential } from './credentials.js'
 import { CliError } from './errors.js'
-import { printJson, useColorErr } from './output.js'
+import { printJson, terminalSafe, useColorErr } from './output.js'
 import { apiUrl, readSettings, type Settings } from './settings.js'
 
 const debug = createDebug('flexpa:cli')
+
+/** Rewords one line of an oclif parser message so that it starts with the flag or argument at fault. */
+function rewordParseLine(line: string): string {
+  return line
+    .replace(/^Missing required flag (\S+)$/, 'missing required flag --$1')
+    .replace(/^Parsing (--\S+)\s*Expected /, '$1: expected ')
+    .replace(/^Nonexistent flags?: (.+)$/, 'unknown flag $1')
+    .replace(/^Unexpected arguments?: (.+)$/, 'unexpected argument $1')
+    .replace(/^(--[\w-]+)=\S* cannot also be provided when using (--[\w-]+)$/, '$1 cannot be used with $2')
+}
 
 /**
  * Turns an error of oclif's parser into one usage line. Its messages span several lines (a
@@ -20,11 +30,23 @@ function parseFailure(error: Error & { args?: { name: string }[] }, commandId: s
     const names = error.args.map((arg) => arg.name)
     message = `missing required argument${names.length === 1 ? '' : 's'}: ${names.join(', ')}`
   } else {
-    message = error.message
+    const lines = error.message
       .replace(/\u001b\[[0-9;]*m/g, '')
+      .replace(/^(Parsing --\S+)\s*\n\s*/m, '$1 ')
       .split('\n')
-      .map((line) => line.trim().replace(/^Missing required flag (\S+)$/, 'missing required flag --$1'))
+      .map((line) => rewordParseLine(line.trim()))
       .filter((line) => line !== '' && !/^See more help with --help$/.test(line) && !/^The following errors? occurred:$/.test(line))
+    // oclif reports two exclusive flags given together once from each side, so one line per pair is kept.
+    const pairs = new Set<string>()
+    message = lines
+      .filter((line) => {
+        const pair = /^(--[\w-]+) cannot be used with (--[\w-]+)$/.exec(line)
+        if (!pair) return true
+        const key = [pair[1], pair[2]].sort().join(' ')
+        if (pairs.has(key)) return false
+        pairs.add(key)
+        return true
+      })
       .join('; ')
   }
   return new CliError(message, EXIT.usage, { code: 'invalid_usage', hint: `see flexpa ${(commandId ?? '').replace(/:/g, ' ')} --help` })
@@ -123,12 +145,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** A client that sends the stored credential, or fails with exit 3 when there is none. */
   protected async client(options: { anonymous?: boolean } = {}): Promise<ApiClient> {
     const credential = options.anonymous ? null : await this.credential()
-    if (!options.anonymous && !credential) {
-      throw new CliError('you are not logged in', EXIT.auth, {
-        code: 'unauthenticated',
-        hint: 'run flexpa login, or set FLEXPA_TOKEN',
-      })
-    }
+    if (!options.anonymous && !credential) throw await notLoggedIn(this.apiUrl)
     const client = new ApiClient(this.apiUrl, credential?.token ?? null, `flexpa-cli/${this.config.version} node/${process.versions.node}`)
     if (credential && this.needsTokenWorkspace(credential.token)) {
       const { body } = await client.request('GET', '/v1/me')
@@ -175,31 +192,54 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<any> {
     if (error instanceof CliError) {
-      this.report(error.message, error.exitCode, error.details.hint, { code: error.details.code, request_id: error.details.requestId, body: error.details.body })
+      const rejected = await this.rejectedCredential(error)
+      this.report(rejected ?? error)
       return
     }
     if (error.oclif?.exit === 0) return
     if (error.name === 'ExitPromptError' || error.name === 'AbortPromptError') {
-      this.report('cancelled', 130)
+      this.report(new CliError('cancelled', 130))
       return
     }
     debug('unexpected error: %O', error)
-    this.report(
-      `unexpected error: ${error.message}`,
-      EXIT.failure,
-      process.env.DEBUG ? undefined : 'run again with DEBUG=flexpa:* for details',
-      { code: 'unexpected' },
-    )
+    const hint = process.env.DEBUG ? undefined : 'run again with DEBUG=flexpa:* for details'
+    this.report(new CliError(`unexpected error: ${error.message}`, EXIT.failure, { code: 'unexpected', hint }))
   }
 
-  private report(message: string, exitCode: number, hint?: string, extra: { code?: string; request_id?: string; body?: unknown } = {}): void {
+  /**
+   * Rewords a 401 to the stored or given token so that it names where the token came from and
+   * how to replace it. Returns null for any other error.
+   */
+  private async rejectedCredential(error: CliError): Promise<CliError | null> {
+    if (error.exitCode !== EXIT.auth || !['unauthenticated', 'session_expired'].includes(error.details.code ?? '')) return null
+    const credential = this.credentialPromise ? await this.credentialPromise.catch(() => null) : null
+    if (!credential) return null
+    return describeRejectedToken(credential, this.apiUrl, error)
+  }
+
+  private report(error: CliError): void {
     const red = useColorErr() ? (text: string) => `\u001b[31m${text}\u001b[0m` : (text: string) => text
-    process.stderr.write(`${red('Error:')} ${message}\n`)
-    if (hint) process.stderr.write(`${hint}\n`)
+    const { code, hint, requestId, body, permission } = error.details
+    process.stderr.write(`${red('Error:')} ${terminalSafe(error.message, true)}\n`)
+    if (hint) process.stderr.write(`${terminalSafe(hint, true)}\n`)
     if (this.json) {
-      const serverError = (extra.body as { error?: Record<string, unknown> } | undefined)?.error
-      printJson({ error: { ...serverError, code: serverError?.code ?? extra.code ?? 'error', message, exit_code: exitCode, request_id: extra.request_id || undefined } })
+      const serverError = (body as { error?: Record<string, unknown> } | undefined)?.error
+      printJson({
+        error: {
+          ...serverError,
+          code: serverError?.code ?? code ?? 'error',
+          message: error.message,
+          exit_code: error.exitCode,
+          permission: serverError?.permission ?? permission,
+          request_id: requestId || undefined,
+        },
+      })
     }
-    process.exitCode = exitCode
+    process.exitCode = error.exitCode
+  }
+
+  /** Writes a line for people on stdout with control and bidi characters made visible. */
+  public override log(message = '', ...args: any[]): void {
+    super.log(terminalSafe(message, true), ...args)
   }
 }

@@ -1,9 +1,6 @@
-import createDebug from 'debug'
 
 import { EXIT, exitCodeFor } from '../shared/errors.js'
 import { CliError } from './errors.js'
-
-const debug = createDebug('flexpa:http')
 
 const RETRY_STATUSES = new Set([429, 503])
 const RETRY_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH'])
@@ -42,13 +39,40 @@ function retryDelay(attempt: number, retryAfter: string | string[] | undefined):
   return Math.min(250 * 2 ** attempt, 4000) + Math.floor(Math.random() * 100)
 }
 
+const REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed',
+  ETIMEDOUT: `no answer within ${TIMEOUT_MS / 1000} s`,
+  EAI_AGAIN: 'host name lookup failed',
+  ENOTFOUND: 'host not found',
+  EHOSTUNREACH: 'host unreachable',
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`
+}
+
+/**
+ * Tells people on stderr that a request is retried, with the reason and the wait. It is never
+ * written to stdout, so --json output stays one document.
+ */
+function noteRetry(method: string, path: string, reason: string, delayMs: number, attemptsMade: number, maxAttempts: number): void {
+  process.stderr.write(`${method} ${path} failed (${reason}); retrying in ${seconds(delayMs)} (attempt ${attemptsMade + 1} of ${maxAttempts})\n`)
+}
+
 /** A JSON client for the Flexpa API on node:http, which loads faster than fetch. */
 export class ApiClient {
+  private readonly maxAttempts: number
+
   constructor(
     readonly baseUrl: string,
     private readonly token: string | null,
     private readonly userAgent: string,
-  ) {}
+    options: { attempts?: number } = {},
+  ) {
+    this.maxAttempts = options.attempts ?? MAX_ATTEMPTS
+  }
 
   async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
     const url = new URL(this.baseUrl + path)
@@ -70,6 +94,8 @@ export class ApiClient {
       headers['idempotency-key'] = key
     }
     const retryable = method === 'GET' || headers['idempotency-key'] !== undefined
+    const started = Date.now()
+    let timeouts = 0
 
     for (let attempt = 0; ; attempt++) {
       let raw: RawResponse
@@ -77,23 +103,30 @@ export class ApiClient {
         raw = await send(method, url, headers, payload)
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? ''
-        if (retryable && RETRY_ERRORS.has(code) && attempt + 1 < MAX_ATTEMPTS) {
-          debug('%s %s failed with %s; retrying', method, url.pathname, code)
-          await sleep(retryDelay(attempt, undefined))
+        // A server that does not respond would make every retry wait the whole timeout again, and a
+        // write may have been applied, so only a GET is retried after a timeout, and only once.
+        if (code === 'ETIMEDOUT') timeouts++
+        const worthRetrying = code === 'ETIMEDOUT' ? method === 'GET' && timeouts === 1 : retryable && RETRY_ERRORS.has(code)
+        if (worthRetrying && attempt + 1 < this.maxAttempts) {
+          const delay = retryDelay(attempt, undefined)
+          const limit = code === 'ETIMEDOUT' ? Math.min(this.maxAttempts, attempt + 2) : this.maxAttempts
+          noteRetry(method, url.pathname, REASONS[code] ?? code, delay, attempt + 1, limit)
+          await sleep(delay)
           continue
         }
-        throw unreachable(this.baseUrl, error as NodeJS.ErrnoException)
+        throw unreachable(this.baseUrl, error as NodeJS.ErrnoException, attempt + 1, Date.now() - started)
       }
-      if (retryable && RETRY_STATUSES.has(raw.status) && attempt + 1 < MAX_ATTEMPTS) {
-        debug('%s %s answered %d; retrying', method, url.pathname, raw.status)
-        await sleep(retryDelay(attempt, raw.headers['retry-after']))
+      if (retryable && RETRY_STATUSES.has(raw.status) && attempt + 1 < this.maxAttempts) {
+        const delay = retryDelay(attempt, raw.headers['retry-after'])
+        noteRetry(method, url.pathname, `status ${raw.status}`, delay, attempt + 1, this.maxAttempts)
+        await sleep(delay)
         continue
       }
-      return this.decode<T>(method, url, raw, options.accept ?? [])
+      return this.decode<T>(method, url, raw, options.accept ?? [], attempt + 1, Date.now() - started)
     }
   }
 
-  private decode<T>(method: string, url: URL, raw: RawResponse, accept: number[]): ApiResponse<T> {
+  private decode<T>(method: string, url: URL, raw: RawResponse, accept: number[], attempts: number, elapsedMs: number): ApiResponse<T> {
     const requestId = String(raw.headers['x-request-id'] ?? '')
     let body: any = null
     if (raw.text !== '') {
@@ -112,19 +145,15 @@ export class ApiClient {
     const code = typeof error.code === 'string' ? error.code : 'http_error'
     let message = typeof error.message === 'string' ? error.message : `the server answered with status ${raw.status}`
     if (raw.status >= 500) message = `${message} (request id ${requestId || 'unknown'})`
-    if (raw.status === 429 || raw.status === 503) message = `${message} (still refused after ${MAX_ATTEMPTS} attempts)`
+    if ((raw.status === 429 || raw.status === 503) && attempts > 1) message = `${message} (gave up after ${attempts} attempts in ${seconds(elapsedMs)})`
     throw new CliError(message, exitCodeFor(code, raw.status), { code, requestId, body })
   }
 }
 
-function unreachable(baseUrl: string, error: NodeJS.ErrnoException): CliError {
-  const reason =
-    error.code === 'ECONNREFUSED'
-      ? 'connection refused'
-      : error.code === 'ETIMEDOUT'
-        ? `no answer within ${TIMEOUT_MS / 1000} seconds`
-        : error.code || error.message
-  return new CliError(`could not reach the Flexpa API at ${baseUrl} (${reason})`, EXIT.unavailable, {
+function unreachable(baseUrl: string, error: NodeJS.ErrnoException, attempts: number, elapsedMs: number): CliError {
+  const reason = REASONS[error.code ?? ''] ?? (error.code || error.message)
+  const tries = attempts > 1 ? `; gave up after ${attempts} attempts in ${seconds(elapsedMs)}` : ''
+  return new CliError(`could not reach the Flexpa API at ${baseUrl} (${reason}${tries})`, EXIT.unavailable, {
     code: 'unreachable',
     hint: 'check that the server is running (npm start) or pass --api-url to flexpa login',
   })

@@ -1,6 +1,11 @@
-import { saveCredential } from './credentials.js'
+import createDebug from 'debug'
+
+import { ApiClient } from './client.js'
+import { loadStoredCredential, saveCredential } from './credentials.js'
 import { note, warn } from './output.js'
 import { readSettings, updateSettings } from './settings.js'
+
+const debug = createDebug('flexpa:login')
 
 interface LoginResult {
   user: { email: string; name: string }
@@ -10,10 +15,27 @@ interface LoginResult {
 }
 
 /**
- * Stores a new session token, remembers the API URL, and selects a workspace when none is
- * selected yet or the selected one is not the user's. Returns where the token went.
+ * Ends the session stored for `apiUrl` on the server before a new token replaces it, so that a
+ * second login leaves no forgotten session behind. Best effort: a session that already ended, an
+ * unreachable server or a workspace token (revoked only with flexpa tokens revoke) is left alone.
  */
-export async function rememberLogin(apiUrl: string, result: LoginResult, quiet: boolean): Promise<'keychain' | 'file'> {
+async function revokeStoredSession(apiUrl: string, newToken: string, userAgent: string): Promise<void> {
+  const previous = await loadStoredCredential(await readSettings(), apiUrl)
+  if (!previous || previous.token === newToken || !previous.token.startsWith('fxs_')) return
+  try {
+    await new ApiClient(apiUrl, previous.token, userAgent, { attempts: 1 }).request('POST', '/v1/auth/logout', { accept: [401] })
+  } catch (error) {
+    debug('revoking the previous session failed: %s', (error as Error).message)
+  }
+}
+
+/**
+ * Stores a new session token in place of the previous one (whose session it ends), remembers the
+ * API URL, and selects a workspace when none is selected yet or the selected one is not the
+ * user's. Returns where the token went.
+ */
+export async function rememberLogin(apiUrl: string, result: LoginResult, quiet: boolean, userAgent: string): Promise<'keychain' | 'file'> {
+  await revokeStoredSession(apiUrl, result.session.token, userAgent)
   await updateSettings({ api_url: apiUrl })
   const saved = await saveCredential(apiUrl, result.session.token)
   if (saved.warning) warn(saved.warning)

@@ -12,10 +12,30 @@ export interface Column<T> {
   get: (row: T) => unknown
 }
 
+/**
+ * C0 and C1 control characters, DEL, and the Unicode bidirectional formatting characters (marks,
+ * embeddings, overrides and isolates), any of which can move the cursor, clear the screen or
+ * reorder what a terminal shows.
+ */
+const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+
+/**
+ * Replaces characters a terminal would act on with a visible escape such as `\x1b` or `\u202e`,
+ * so that a name or a server message cannot rewrite the screen. With `keepNewlines`, line feeds
+ * stay, for messages of several lines. JSON and CSV output do not pass through this.
+ */
+export function terminalSafe(text: string, keepNewlines = false): string {
+  return text.replace(UNSAFE_CHARACTERS, (character) => {
+    if (keepNewlines && character === '\n') return character
+    const code = character.charCodeAt(0)
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+  })
+}
+
 function cell(value: unknown): string {
   if (value === null || value === undefined) return ''
-  if (Array.isArray(value)) return value.join(', ')
-  return String(value)
+  if (Array.isArray(value)) return terminalSafe(value.join(', '))
+  return terminalSafe(String(value))
 }
 
 /** Prints rows as a table for people. */
@@ -46,11 +66,11 @@ export function printCsv<T>(rows: T[], columns: Column<T>[], header = true): voi
 
 /** Writes a line for people on stderr: hints, warnings and progress never go to stdout. */
 export function note(message: string): void {
-  process.stderr.write(`${message}\n`)
+  process.stderr.write(`${terminalSafe(message, true)}\n`)
 }
 
 export function warn(message: string): void {
-  process.stderr.write(`${useColorErr() ? '\u001b[33mWarning:\u001b[0m' : 'Warning:'} ${message}\n`)
+  process.stderr.write(`${useColorErr() ? '\u001b[33mWarning:\u001b[0m' : 'Warning:'} ${terminalSafe(message, true)}\n`)
 }
 
 /** Whether stderr is a terminal that takes colour, for messages written there. */

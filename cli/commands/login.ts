@@ -7,13 +7,13 @@ import { CliError } from '../errors.js'
 import { isInteractive, missingFlag, promptPassword, promptText, readStdin } from '../input.js'
 import { rememberLogin } from '../login.js'
 import { note } from '../output.js'
-import { apiUrl, updateSettings } from '../settings.js'
+import { apiUrl, checkApiUrl, updateSettings } from '../settings.js'
 import { ssoLogin } from '../sso.js'
 
 export default class Login extends BaseCommand<typeof Login> {
   static override summary = 'Log in to the Flexpa API'
   static override description =
-    'Starts a 30-day session and stores its token in the OS keychain (or a 0600 file where there is none). With --with-token, stores a token read from stdin instead, such as a workspace token for CI. With --sso, logs in through the identity provider of a workspace that uses single sign-on: the browser opens (or the URL is printed) and the session comes back to the CLI on a 127.0.0.1 port.'
+    'Starts a 30-day session and stores its token, ending the session stored before for the same API URL, in the OS keychain (or a 0600 file where there is none). With --with-token, stores a token read from stdin instead, such as a workspace token for CI. With --sso, logs in through the identity provider of a workspace that uses single sign-on: the browser opens (or the URL is printed) and the session comes back to the CLI on a 127.0.0.1 port.'
   static override examples = [
     '<%= config.bin %> login',
     "printf '%s' \"$PASSWORD\" | <%= config.bin %> login --email ada@example.com --password-stdin",
@@ -39,18 +39,13 @@ export default class Login extends BaseCommand<typeof Login> {
   }
 
   async run(): Promise<void> {
-    const api = (this.flags['api-url'] ?? apiUrl(this.settings)).replace(/\/+$/, '')
-    try {
-      new URL(api)
-    } catch {
-      throw new CliError(`--api-url "${api}" is not a URL such as http://127.0.0.1:8787`, EXIT.usage)
-    }
+    const api = this.flags['api-url'] === undefined ? apiUrl(this.settings) : checkApiUrl(this.flags['api-url'], '--api-url')
     const userAgent = `flexpa-cli/${this.config.version} node/${process.versions.node}`
     if (this.flags.sso !== undefined) {
       const reference = this.flags.sso.trim()
       if (!reference) throw new CliError('--sso needs a workspace id or an email domain', EXIT.usage)
       const login = await ssoLogin(api, reference, userAgent)
-      const source = await rememberLogin(api, { ...login, workspaces: [login.workspace] }, this.json)
+      const source = await rememberLogin(api, { ...login, workspaces: [login.workspace] }, this.json, userAgent)
       // The session may reach only this workspace, so it becomes the selected one.
       await updateSettings({ workspace: login.workspace.id })
       const summary = { user: login.user, workspace: login.workspace, api_url: api, credential_source: source, auth_method: 'sso' }
@@ -72,7 +67,7 @@ export default class Login extends BaseCommand<typeof Login> {
       const me = await new ApiClient(api, body.session.token, userAgent).request('GET', '/v1/me')
       result = { user: body.user, session: body.session, workspaces: me.body.workspaces }
     }
-    const source = await rememberLogin(api, result, this.json)
+    const source = await rememberLogin(api, result, this.json, userAgent)
     await this.output({ user: result.user, api_url: api, credential_source: source }, () =>
       note(`Logged in to ${api} as ${result.user.email}.`),
     )

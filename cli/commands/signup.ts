@@ -5,7 +5,7 @@ import { ApiClient } from '../client.js'
 import { isInteractive, missingFlag, promptPassword, promptText, readStdin } from '../input.js'
 import { rememberLogin } from '../login.js'
 import { note } from '../output.js'
-import { apiUrl } from '../settings.js'
+import { apiUrl, checkApiUrl } from '../settings.js'
 
 export default class Signup extends BaseCommand<typeof Signup> {
   static override summary = 'Create an account and its first workspace, and log in'
@@ -24,16 +24,17 @@ export default class Signup extends BaseCommand<typeof Signup> {
   }
 
   async run(): Promise<void> {
-    const api = (this.flags['api-url'] ?? apiUrl(this.settings)).replace(/\/+$/, '')
+    const api = this.flags['api-url'] === undefined ? apiUrl(this.settings) : checkApiUrl(this.flags['api-url'], '--api-url')
     const email = this.flags.email ?? (await this.ask('--email', 'your email address', 'Email:'))
     const name = this.flags.name ?? (await this.ask('--name', 'your display name', 'Display name:'))
     const password = await this.password()
 
-    const client = new ApiClient(api, null, `flexpa-cli/${this.config.version} node/${process.versions.node}`)
+    const userAgent = `flexpa-cli/${this.config.version} node/${process.versions.node}`
+    const client = new ApiClient(api, null, userAgent)
     const { body } = await client.request('POST', '/v1/auth/signup', {
       body: { email, name, password, workspace_name: this.flags['workspace-name'] },
     })
-    const source = await rememberLogin(api, body, this.json)
+    const source = await rememberLogin(api, body, this.json, userAgent)
     await this.output({ user: body.user, workspace: body.workspace, credential_source: source }, () => {
       note(`Signed up as ${body.user.email}; workspace ${body.workspace.name} (${body.workspace.id}) is selected.`)
       note(`A link to verify ${body.user.email} was emailed there; flexpa profile verify-email sends a new one.`)

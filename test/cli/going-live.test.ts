@@ -122,7 +122,7 @@ describe('going live through the CLI', () => {
 
     const approved = await operator.run(['admin', 'live-access', 'approve', requestId])
     expect(approved.exitCode).toBe(0)
-    expect(approved.stdout).toContain(`Approved ${requestId} for workspace Acme (${workspaceId}).`)
+    expect(approved.stderr).toContain(`Approved ${requestId} for workspace Acme (${workspaceId}).`)
     expect(approved.stderr).toContain(`Emailed ${adminEmail}.`)
 
     const mail = await waitForMail(smtp, adminEmail, /Live Mode Access approved/)
@@ -255,7 +255,7 @@ describe('going live through the CLI', () => {
     const history = await user.run(['live', 'status', '--json'])
 
     expect(rejected.exitCode).toBe(0)
-    expect(rejected.stdout).toContain(`Rejected ${first.id} for workspace Fixing (${signup.workspace.id}).`)
+    expect(rejected.stderr).toContain(`Rejected ${first.id} for workspace Fixing (${signup.workspace.id}).`)
     expect(status.exitCode).toBe(0)
     expect(status.stdout).toContain('Status: rejected')
     expect(status.stdout).toContain('Reason: The privacy policy URL does not load.')
@@ -276,7 +276,8 @@ describe('going live through the CLI', () => {
 
     expect(byAdmin.exitCode).toBe(5)
     expect(waived.exitCode).toBe(0)
-    expect(waived.stdout).toBe(`Billing of Invoiced (${signup.workspace.id}) is handled by invoice.\n`)
+    expect(waived.stdout).toBe('')
+    expect(waived.stderr).toBe(`Billing of Invoiced (${signup.workspace.id}) is handled by invoice.\n`)
     expect(status.stdout).toContain('Payment method: none needed: billing is handled by invoice')
     expect(status.stdout).toContain('Waiver reason:  Invoiced yearly')
   })

@@ -37,6 +37,96 @@ const MEMBER_DENIED: { title: string; route?: string; permission: string; args: 
     permission: 'api-keys-live:manage',
     args: (fixture) => ['keys', 'expire', fixture.liveSecretId],
   },
+  {
+    title: 'deleting the workspace',
+    route: 'DELETE /v1/workspaces/:workspace',
+    permission: 'team:manage',
+    args: () => ['workspaces', 'delete', '--confirm', 'Acme'],
+  },
+  {
+    title: 'reading the audit log',
+    route: 'GET /v1/workspaces/:workspace/audit',
+    permission: 'team:manage',
+    args: () => ['audit', 'list'],
+  },
+  {
+    title: "changing a member's role",
+    route: 'PATCH /v1/workspaces/:workspace/members/:member',
+    permission: 'team:manage',
+    args: () => ['team', 'role', 'owner@example.com', 'member'],
+  },
+  {
+    title: 'removing a member',
+    route: 'DELETE /v1/workspaces/:workspace/members/:member',
+    permission: 'team:manage',
+    args: () => ['team', 'remove', 'owner@example.com', '--confirm', 'owner@example.com'],
+  },
+  {
+    title: 'withholding phi:read',
+    route: 'PUT /v1/workspaces/:workspace/members/:member/phi',
+    permission: 'team:manage',
+    args: () => ['team', 'phi', 'owner@example.com', '--withhold'],
+  },
+  {
+    title: 'inviting people',
+    route: 'POST /v1/workspaces/:workspace/invitations',
+    permission: 'team:manage',
+    args: () => ['team', 'invite', 'friend@example.com'],
+  },
+  {
+    title: 'revoking an invitation',
+    route: 'DELETE /v1/workspaces/:workspace/invitations/:invitation',
+    permission: 'team:manage',
+    args: () => ['invitations', 'revoke', 'invitee@example.com'],
+  },
+  {
+    title: 'resending an invitation',
+    route: 'POST /v1/workspaces/:workspace/invitations/:invitation/resend',
+    permission: 'team:manage',
+    args: () => ['invitations', 'resend', 'invitee@example.com'],
+  },
+  {
+    title: 'showing single sign-on',
+    route: 'GET /v1/workspaces/:workspace/sso',
+    permission: 'sso:manage',
+    args: () => ['sso', 'show'],
+  },
+  {
+    title: 'configuring single sign-on',
+    route: 'PUT /v1/workspaces/:workspace/sso',
+    permission: 'sso:manage',
+    args: () => ['sso', 'configure', '--no-enforce'],
+  },
+  {
+    title: 'disabling single sign-on',
+    route: 'DELETE /v1/workspaces/:workspace/sso',
+    permission: 'sso:manage',
+    args: () => ['sso', 'disable', '--confirm', 'Acme'],
+  },
+  {
+    title: 'reading the billing status',
+    route: 'GET /v1/workspaces/:workspace/billing',
+    permission: 'billing:manage',
+    args: () => ['billing', 'status'],
+  },
+  {
+    title: 'starting the billing setup',
+    route: 'POST /v1/workspaces/:workspace/billing/setup',
+    permission: 'billing:manage',
+    args: () => ['billing', 'setup', '--no-browser'],
+  },
+  {
+    title: 'opening the billing portal',
+    route: 'POST /v1/workspaces/:workspace/billing/portal',
+    permission: 'billing:manage',
+    args: () => ['billing', 'portal', '--no-browser'],
+  },
+  {
+    title: 'listing invoices',
+    route: 'GET /v1/workspaces/:workspace/billing/invoices',
+    permission: 'billing:manage',
+    args: () => ['billing', 'invoices'],
+  },
 ]
 
 async function routesDeniedToMembers(): Promise<string[]> {
@@ -71,6 +161,8 @@ describe('permissions through the CLI', () => {
     const livePortal = expectJson(await admin.run(['apps', 'create', 'Live Portal', '--json']))
     fixture.liveAppId = livePortal.id
     fixture.liveSecretId = await issueLiveKeys(server.databaseUrl, fixture.workspaceId, livePortal.id)
+    const invited = expectJson(await admin.run(['team', 'invite', 'invitee@example.com', '--json']))
+    expect(invited.data[0].outcome).toBe('invited')
 
     const joined = await signUpWithCli(server.url, 'member@example.com', { workspaceName: 'Member Home' })
     member = joined.user
@@ -119,6 +211,13 @@ describe('permissions through the CLI', () => {
     const keys = expectJson(await admin.run(['keys', 'list', '--app', 'Live Portal', '--json']))
     const live = keys.data.find((key: { id: string }) => key.id === fixture.liveSecretId)
     expect(live.status).toBe('active')
+
+    const team = expectJson(await admin.run(['team', 'list', '--json']))
+    const owner = team.members.find((row: { email: string }) => row.email === 'owner@example.com')
+    expect(owner.role).toBe('admin')
+    expect(owner.phi_read).toBe(true)
+    expect(team.invitations.map((row: { email: string; status: string }) => [row.email, row.status])).toEqual([['invitee@example.com', 'pending']])
+    expect(expectJson(await admin.run(['settings', 'show', '--json'])).name).toBe('Acme')
   })
 
   it('lets a member do what the matrix grants', async () => {

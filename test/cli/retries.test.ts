@@ -84,7 +84,7 @@ describe('retries and idempotency through the CLI', () => {
 
     const result = await throughProxy(['keys', 'rotate', '--app', 'Pipeline', '--json'])
 
-    const body = expectJson(result)
+    const body = expectJson(result, /^POST \/v1\/workspaces\/\S+\/keys\/test\/rotate failed \(connection reset\); retrying in [\d.]+ s \(attempt 2 of 4\)\n$/)
     const attempts = proxy.forwarded.slice(before).filter((line) => line.includes('/keys/test/rotate'))
     expect(attempts).toHaveLength(2)
     const keys = attempts.map((line) => line.split(' ')[2])
@@ -103,7 +103,7 @@ describe('retries and idempotency through the CLI', () => {
 
     const result = await throughProxy(['apps', 'create', 'Mobile', '--json'])
 
-    const body = expectJson(result)
+    const body = expectJson(result, /^POST \/v1\/workspaces\/\S+\/apps failed \(connection reset\); retrying in [\d.]+ s \(attempt 2 of 4\)\n$/)
     const listed = expectJson(await user.run(['apps', 'list', '--json']))
     expect(listed.data.filter((app: { name: string }) => app.name === 'Mobile').map((app: { id: string }) => app.id)).toEqual([body.id])
   })

@@ -37,8 +37,8 @@ describe('workspace tokens through the CLI', () => {
     const result = await admin.run(['tokens', 'create', '--name', 'shown', '--permission', 'settings:read'])
 
     expect(result.exitCode).toBe(0)
-    expect(result.stdout).toMatch(/Token: fxw_\w+/)
-    expect(result.stdout).toContain('settings:read')
+    expect(result.stdout).toMatch(/^Token: fxw_\w+\n$/)
+    expect(result.stderr).toContain('settings:read')
     expect(result.stderr).toContain('shown only once')
     expect(result.stderr).toContain('FLEXPA_TOKEN')
   })

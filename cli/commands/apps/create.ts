@@ -29,7 +29,7 @@ export default class AppsCreate extends BaseCommand<typeof AppsCreate> {
       idempotencyKey: this.flags['idempotency-key'] ?? true,
     })
     await this.output(body, () => {
-      this.log(`Created application ${body.name} (${body.id}).`)
+      note(`Created application ${body.name} (${body.id}).`)
       this.log(`Publishable key (test): ${body.keys.publishable_key}`)
       this.log(`Secret key (test):      ${body.keys.secret_key}`)
       note('The secret key is shown only once. Store it now; flexpa keys rotate issues a new one.')

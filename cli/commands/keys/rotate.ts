@@ -4,7 +4,7 @@ import { formatDuration, parseDuration } from '../../../shared/duration.js'
 import { EXIT } from '../../../shared/errors.js'
 import { BaseCommand, workspaceFlag } from '../../base.js'
 import type { ApiClient } from '../../client.js'
-import { CliError, usageError } from '../../errors.js'
+import { CliError, permissionDenied, usageError } from '../../errors.js'
 import { confirmByTyping } from '../../input.js'
 import { note } from '../../output.js'
 
@@ -65,10 +65,10 @@ export default class KeysRotate extends BaseCommand<typeof KeysRotate> {
   private async checkLiveAllowed(client: ApiClient): Promise<void> {
     const { body: me } = await client.request('GET', this.workspacePath('/me'))
     if (!me.permissions.includes('api-keys-live:manage')) {
-      throw new CliError(
+      throw permissionDenied(
+        'api-keys-live:manage',
         `live keys need the api-keys-live:manage permission, which your role (${me.role}) in ${me.workspace.name} does not have`,
-        EXIT.forbidden,
-        { code: 'permission_denied', hint: 'ask an admin of the workspace to issue or rotate live keys' },
+        'ask an admin of the workspace to issue or rotate live keys',
       )
     }
     // A token without settings:read cannot read the checklist; the server's own check still applies.

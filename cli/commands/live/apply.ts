@@ -76,7 +76,7 @@ export default class LiveApply extends BaseCommand<typeof LiveApply> {
 
     const { body } = await (await this.client()).request('POST', this.workspacePath('/live-access'), { body: form })
     await this.output(body, () => {
-      this.log(`Submitted the Live Mode Access form ${body.id}: ${body.status}`)
+      note(`Submitted the Live Mode Access form ${body.id}: ${body.status}`)
       note("Flexpa reviews the form and emails the workspace's admins the decision; flexpa live status shows it.")
     })
   }

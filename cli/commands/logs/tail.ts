@@ -1,6 +1,6 @@
 import { BaseCommand, workspaceFlag } from '../../base.js'
 import { filterQuery, logFilterFlags, tailLine, type AccessToken } from '../../logs.js'
-import { note } from '../../output.js'
+import { note, terminalSafe } from '../../output.js'
 import { followEvents, type ServerSentEvent } from '../../sse.js'
 
 export default class LogsTail extends BaseCommand<typeof LogsTail> {
@@ -10,7 +10,7 @@ export default class LogsTail extends BaseCommand<typeof LogsTail> {
   static override examples = [
     '<%= config.bin %> logs tail --test',
     '<%= config.bin %> logs tail --app "Patient Portal" --state ERROR',
-    "<%= config.bin %> logs tail --json | jq -r '.state'",
+    "<%= config.bin %> logs tail --json | jq --raw-output '.state'",
   ]
   static override flags = { ...workspaceFlag, ...logFilterFlags }
 
@@ -49,6 +49,6 @@ export default class LogsTail extends BaseCommand<typeof LogsTail> {
 
   private print(event: ServerSentEvent): void {
     const row = JSON.parse(event.data) as AccessToken
-    process.stdout.write(`${this.json ? JSON.stringify(row) : tailLine(row)}\n`)
+    process.stdout.write(`${this.json ? JSON.stringify(row) : terminalSafe(tailLine(row))}\n`)
   }
 }

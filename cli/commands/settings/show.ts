@@ -9,8 +9,19 @@ export default class SettingsShow extends BaseCommand<typeof SettingsShow> {
   async run(): Promise<void> {
     const { body } = await (await this.client()).request('GET', this.workspacePath())
     await this.output(body, () => {
-      const rows = Object.entries(body).map(([key, value]) => `${key.padEnd(20)} ${value ?? ''}`)
-      this.log(rows.join('\n'))
+      const retention =
+        body.log_retention_shortening_takes_effect_at
+          ? `${body.log_retention_effective_days} days until ${body.log_retention_shortening_takes_effect_at}, then ${body.log_retention_days} days`
+          : `${body.log_retention_days} days`
+      this.log(
+        [
+          `Name:           ${body.name}`,
+          `Workspace id:   ${body.id}`,
+          `Log retention:  ${retention}`,
+          `Created:        ${body.created_at}`,
+          `Updated:        ${body.updated_at}`,
+        ].join('\n'),
+      )
     })
   }
 }

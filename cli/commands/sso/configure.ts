@@ -5,7 +5,7 @@ import { Flags } from '@oclif/core'
 import { EXIT } from '../../../shared/errors.js'
 import { BaseCommand, workspaceFlag } from '../../base.js'
 import { CliError, usageError } from '../../errors.js'
-import { note } from '../../output.js'
+import { note, terminalSafe } from '../../output.js'
 import { printSsoSettings } from '../../sso.js'
 
 const MAX_METADATA_BYTES = 512 * 1024
@@ -54,7 +54,7 @@ export default class SsoConfigure extends BaseCommand<typeof SsoConfigure> {
   protected override async catch(error: Error & { exitCode?: number }): Promise<any> {
     const problems = (error instanceof CliError ? (error.details.body as { error?: { problems?: string[] } })?.error?.problems : undefined) ?? []
     if (problems.length > 0 && !this.json) {
-      process.stderr.write(`Error: the identity provider metadata is not usable:\n${problems.map((problem) => `  - ${problem}`).join('\n')}\n`)
+      process.stderr.write(`Error: the identity provider metadata is not usable:\n${problems.map((problem) => `  - ${terminalSafe(problem)}`).join('\n')}\n`)
       process.exitCode = (error as CliError).exitCode
       return
     }

@@ -42,7 +42,7 @@ export default class TokensCreate extends BaseCommand<typeof TokensCreate> {
       idempotencyKey: this.flags['idempotency-key'] ?? true,
     })
     await this.output(body, () => {
-      this.log(`Created token ${body.name} (${body.id}) with ${body.permissions.join(', ')}; it expires at ${body.expires_at}.`)
+      note(`Created token ${body.name} (${body.id}) with ${body.permissions.join(', ')}; it expires at ${body.expires_at}.`)
       this.log(`Token: ${body.token}`)
       note('The token is shown only once. Store it as a secret and pass it to the CLI in FLEXPA_TOKEN.')
       note(`Run flexpa tokens revoke ${body.id} to disable it.`)

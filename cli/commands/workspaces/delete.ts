@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core'
 
-import { EXIT } from '../../../shared/errors.js'
 import { BaseCommand, workspaceFlag } from '../../base.js'
-import { CliError } from '../../errors.js'
+import { permissionDenied } from '../../errors.js'
 import { confirmByTyping } from '../../input.js'
 import { note } from '../../output.js'
 import { updateSettings } from '../../settings.js'
@@ -22,7 +21,7 @@ export default class WorkspacesDelete extends BaseCommand<typeof WorkspacesDelet
     const { body: current } = await client.request('GET', this.workspacePath('/me'))
     const { workspace } = current
     if (!current.permissions.includes('team:manage')) {
-      throw new CliError('deleting a workspace requires the team:manage permission', EXIT.forbidden, { code: 'permission_denied' })
+      throw permissionDenied('team:manage', `deleting a workspace requires the team:manage permission, which your role (${current.role}) does not have`)
     }
     await confirmByTyping(workspace.name, this.flags.confirm, `delete ${workspace.name} and everything in it`)
 

@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core'
 
 import { BaseCommand } from '../../../base.js'
 import { operatorRequest } from '../../../operator.js'
+import { note } from '../../../output.js'
 
 export default class AdminBillingWaive extends BaseCommand<typeof AdminBillingWaive> {
   static override summary = "Mark a workspace's billing as handled by invoice (operators)"
@@ -17,6 +18,6 @@ export default class AdminBillingWaive extends BaseCommand<typeof AdminBillingWa
     const client = await this.client()
     const path = `/v1/operator/workspaces/${encodeURIComponent(this.args.workspace)}/billing/waive`
     const { body } = await operatorRequest(client, 'POST', path, { body: this.flags.reason ? { reason: this.flags.reason } : {} })
-    await this.output(body, () => this.log(`Billing of ${body.workspace_name} (${body.workspace_id}) is handled by invoice.`))
+    await this.output(body, () => note(`Billing of ${body.workspace_name} (${body.workspace_id}) is handled by invoice.`))
   }
 }

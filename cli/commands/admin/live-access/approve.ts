@@ -15,7 +15,7 @@ export default class AdminLiveAccessApprove extends BaseCommand<typeof AdminLive
     const client = await this.client()
     const { body } = await operatorRequest(client, 'POST', `/v1/operator/live-access/${encodeURIComponent(this.args.id)}/approve`)
     await this.output(body, () => {
-      this.log(`Approved ${body.id} for workspace ${body.workspace_name} (${body.workspace_id}).`)
+      note(`Approved ${body.id} for workspace ${body.workspace_name} (${body.workspace_id}).`)
       note(body.notified.length > 0 ? `Emailed ${body.notified.join(', ')}.` : 'The workspace has no admin to email.')
     })
   }

@@ -22,7 +22,7 @@ export default class AdminLiveAccessReject extends BaseCommand<typeof AdminLiveA
     const client = await this.client()
     const { body } = await operatorRequest(client, 'POST', `/v1/operator/live-access/${encodeURIComponent(this.args.id)}/reject`, { body: { reason } })
     await this.output(body, () => {
-      this.log(`Rejected ${body.id} for workspace ${body.workspace_name} (${body.workspace_id}).`)
+      note(`Rejected ${body.id} for workspace ${body.workspace_name} (${body.workspace_id}).`)
       note(body.notified.length > 0 ? `Emailed ${body.notified.join(', ')}.` : 'The workspace has no admin to email.')
     })
   }
