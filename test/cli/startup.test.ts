@@ -58,7 +58,8 @@ describe('start-up', () => {
   })
 
   it('shows help for every command', async () => {
-    for (const id of sourceCommandIds()) {
+    // `flexpa help --help` shows the root help, because oclif reads the word help as the help flag.
+    for (const id of sourceCommandIds().filter((command) => command !== 'help')) {
       const result = await runCli([...id.split(':'), '--help'])
 
       expect(result.exitCode, id).toBe(0)
