@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../helpers/app.js'
 import { dialects, type DialectName } from '../helpers/database.js'
 import { createPrincipals, type PrincipalFixture } from '../helpers/principals.js'
-import { bodyAllowed, declaredRoutes, fillPath, pathParameters, type DeclaredRoute } from '../helpers/routes.js'
+import { bodyAllowed, declaredRoutes, fillPath, pathParameters, type DeclaredRoute, responseText } from '../helpers/routes.js'
 
 /** Text that only a stack trace or a leaked source location would put in a response. */
 const STACK_TRACE = /\n\s+at \S|\bat [\w.<>]+ \(|node_modules|file:\/\/|\.(ts|js):\d+:\d+|Error: [^"]*\n/
@@ -162,7 +162,7 @@ async function perform(world: World, request: GeneratedRequest): Promise<void> {
     headers,
     body: bodyAllowed(request.method) ? request.body : undefined,
   })
-  const text = await response.text()
+  const text = await responseText(response)
   const where = `${request.method} ${url} -> ${response.status} ${text.slice(0, 300)}`
 
   expect(response.status, where).toBeLessThan(500)

@@ -7,7 +7,7 @@ import { effectivePermissions, isPermission, PERMISSION_CODES, type Access, type
 import { createTestApp, type TestApp } from '../helpers/app.js'
 import { dialects } from '../helpers/database.js'
 import { createPrincipals, insertWorkspaceToken, type PrincipalFixture } from '../helpers/principals.js'
-import { bodyAllowed, declaredRoutes, fillPath, type DeclaredRoute } from '../helpers/routes.js'
+import { bodyAllowed, declaredRoutes, fillPath, type DeclaredRoute, responseText } from '../helpers/routes.js'
 
 const UNAUTHENTICATED_ACCESS: Access[] = ['public', 'signed', 'app-key']
 
@@ -59,7 +59,7 @@ async function send(test: TestApp, route: DeclaredRoute, fixture: PrincipalFixtu
     headers['content-type'] = 'application/json'
   }
   const response = await test.app.request(path, { method: route.method, headers, body })
-  const text = await response.text()
+  const text = await responseText(response)
   let parsed: unknown = null
   if (text !== '') {
     try {

@@ -48,3 +48,15 @@ export function fillPath(path: string, values: Record<string, string>, fallback:
 export function bodyAllowed(method: string): boolean {
   return method !== 'GET' && method !== 'HEAD'
 }
+
+/**
+ * Reads a response body, except a Server-Sent Events stream (`logs tail`), which never ends: it
+ * is cancelled once its status and headers are known.
+ */
+export async function responseText(response: Response): Promise<string> {
+  if ((response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+    await response.body?.cancel()
+    return ''
+  }
+  return response.text()
+}
