@@ -69,6 +69,8 @@ interface KeyCount {
   writing: number
   /** This process's hits not yet written. */
   pending: number
+  /** Whether a write that takes the pending hits is queued. */
+  queued: boolean
   readAt: number
 }
 
@@ -98,7 +100,7 @@ export class SharedThrottle {
       const count = found.rows[0].count
       entry = this.counts.get(key)
       if (!entry || entry.window !== window) {
-        entry = { window, known: count, writing: 0, pending: 0, readAt: timeMs }
+        entry = { window, known: count, writing: 0, pending: 0, queued: false, readAt: timeMs }
         this.counts.set(key, entry)
       } else {
         entry.known = Math.max(entry.known, count)
@@ -109,28 +111,39 @@ export class SharedThrottle {
     }
     const allowed = entry.known + entry.writing + entry.pending + 1 <= limit
     entry.pending += 1
-    if (entry.writing === 0) this.write(key, entry)
+    if (!entry.queued) this.write(key, entry)
     return { allowed, retryAfter }
   }
 
-  /** Writes the pending hits of `entry` in the next batched commit, then any added meanwhile. */
+  /**
+   * Queues a write of the pending hits of `entry` in the next batched commit. The hits are taken
+   * when the commit runs, so every hit counted before then joins it.
+   */
   private write(key: string, entry: KeyCount): void {
-    const hits = entry.pending
-    if (hits === 0) return
-    entry.pending = 0
-    entry.writing = hits
+    entry.queued = true
     const { window } = entry
-    batchedWrite(this.database, (trx) => addHits.execute(trx, { key, window, hits })).then(
+    let hits: number | undefined
+    batchedWrite(this.database, (trx) => {
+      // A failed batch runs each write again alone, with the hits it took the first time.
+      if (hits === undefined) {
+        hits = entry.pending
+        entry.pending = 0
+        entry.writing += hits
+        entry.queued = false
+      }
+      return addHits.execute(trx, { key, window, hits })
+    }).then(
       (found) => {
         entry.known = found.rows[0].count
         entry.readAt = Date.now()
-        entry.writing = 0
-        this.write(key, entry)
+        entry.writing -= hits ?? 0
       },
       () => {
-        // The hits stay counted here and are written with the next ones.
-        entry.pending += hits
-        entry.writing = 0
+        // The hits stay counted here and are written with the next ones. The next hit waits for
+        // its own write, so a database that keeps failing fails that request and is logged there.
+        entry.queued = false
+        entry.pending += hits ?? 0
+        entry.writing -= hits ?? 0
         entry.readAt = 0
       },
     )
@@ -139,7 +152,7 @@ export class SharedThrottle {
   private forgetEnded(window: string): void {
     if (this.counts.size < 1000) return
     for (const [key, entry] of this.counts) {
-      if (entry.window < window && entry.writing === 0 && entry.pending === 0) this.counts.delete(key)
+      if (entry.window < window && entry.writing === 0 && entry.pending === 0 && !entry.queued) this.counts.delete(key)
     }
   }
 }
