@@ -15,8 +15,8 @@ export interface Precompiled<P, R> {
 /**
  * Builds and compiles a query once, so a hot path skips Kysely's building and compiling on every
  * call, which costs more than running a short statement. `build` receives `param(name)` to put
- * where a value of each call goes; the query is compiled for the dialect of the first database it
- * runs on, and again for any other dialect.
+ * where a value of each call goes. The query is compiled once for each database it runs on, in
+ * that database's dialect.
  */
 export function precompile<P extends Record<string, unknown>, R>(
   build: (db: Kysely<Database>, param: (name: Names<P>) => any) => Compilable<R>,

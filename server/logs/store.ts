@@ -110,6 +110,19 @@ const ROW_COLUMNS = [
 type MissingColumn = Exclude<keyof AccessTokenRow, (typeof ROW_COLUMNS)[number]>
 const everyColumn: [MissingColumn] extends [never] ? true : MissingColumn = true
 
+/** Writes every column of a row but its id and workspace, if the stored row still has `previous_version`. */
+const updateRow = precompile<AccessTokenRow & { previous_version: number } & Record<string, unknown>, never>((db, param) =>
+  db
+    .updateTable('access_tokens')
+    .set(
+      Object.fromEntries(
+        ROW_COLUMNS.filter((column) => column !== 'id' && column !== 'workspace_id').map((column) => [column, param(column)]),
+      ) as any,
+    )
+    .where('id', '=', param('id'))
+    .where('version', '=', param('previous_version')),
+)
+
 const insertRow = precompile<AccessTokenRow & Record<string, unknown>, never>((db, param) =>
   db.insertInto('access_tokens').values(Object.fromEntries(ROW_COLUMNS.map((column) => [column, param(column)])) as any),
 )
@@ -205,14 +218,8 @@ export async function changeAccessToken(
   for (let attempt = 0; attempt < 5; attempt++) {
     const next = applyChange(current, change, now())
     const written = await batchedWrite(database, async (trx) => {
-      const { id: _id, workspace_id: _workspace, ...values } = next
-      const result = await trx
-        .updateTable('access_tokens')
-        .set(values)
-        .where('id', '=', current.id)
-        .where('version', '=', current.version)
-        .executeTakeFirst()
-      if (Number(result.numUpdatedRows) === 0) return false
+      const result = await updateRow.execute(trx, { ...next, previous_version: current.version })
+      if (Number(result.numAffectedRows ?? 0) === 0) return false
       await appendChange(trx, database.dialect, next)
       return true
     })
