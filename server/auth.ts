@@ -10,9 +10,10 @@ import {
 import { hashSecret } from '../shared/tokens.js'
 import type { AppEnv, AppKeyAccess, Principal, User, WorkspaceAccess } from './context.js'
 import { batchedWrite } from './db/batch.js'
+import { precompile } from './db/precompiled.js'
 import { ApiError } from './errors.js'
 import { sessionScope } from './sso/service.js'
-import { hit } from './throttle.js'
+import { sharedThrottle } from './throttle.js'
 import { now } from './time.js'
 
 const ACCESS = Symbol.for('flexpa.access')
@@ -55,6 +56,49 @@ export function access(required: Access): AccessMiddleware {
   return middleware
 }
 
+/** Finds a secret key by its hash and, beside it, the publishable key of the same application and mode. */
+const findAppKey = precompile<
+  { secretHash: string; publishable: string },
+  {
+    id: string
+    application_id: string
+    workspace_id: string
+    mode: 'test' | 'live'
+    expires_at: string | null
+    last_used_at: string | null
+    prefix: string
+    last_four: string
+    publishable_id: string | null
+  }
+>((db, param) =>
+  db
+    .selectFrom('api_keys as secret')
+    .leftJoin('api_keys as publishable', (join) =>
+      join
+        .onRef('publishable.application_id', '=', 'secret.application_id')
+        .onRef('publishable.mode', '=', 'secret.mode')
+        .on('publishable.kind', '=', 'publishable')
+        .on('publishable.value', '=', param('publishable')),
+    )
+    .select([
+      'secret.id',
+      'secret.application_id',
+      'secret.workspace_id',
+      'secret.mode',
+      'secret.expires_at',
+      'secret.last_used_at',
+      'secret.prefix',
+      'secret.last_four',
+      'publishable.id as publishable_id',
+    ])
+    .where('secret.secret_hash', '=', param('secretHash'))
+    .where('secret.kind', '=', 'secret'),
+)
+
+const touchAppKey = precompile<{ id: string; time: string }, never>((db, param) =>
+  db.updateTable('api_keys').set({ last_used_at: param('time') }).where('id', '=', param('id')),
+)
+
 const BASIC_HINT = 'send Authorization: Basic base64(publishable_key:secret_key) with the keys from flexpa apps create or flexpa keys rotate'
 
 /**
@@ -75,31 +119,8 @@ async function authenticateAppKey(c: Context<AppEnv>): Promise<AppKeyAccess> {
   }
 
   const { database, config } = c.get('services')
-  const { db } = database
-  // One query finds the secret and, beside it, the publishable key of the same application and mode.
-  const key = await db
-    .selectFrom('api_keys as secret')
-    .leftJoin('api_keys as publishable', (join) =>
-      join
-        .onRef('publishable.application_id', '=', 'secret.application_id')
-        .onRef('publishable.mode', '=', 'secret.mode')
-        .on('publishable.kind', '=', 'publishable')
-        .on('publishable.value', '=', publishable),
-    )
-    .select([
-      'secret.id',
-      'secret.application_id',
-      'secret.workspace_id',
-      'secret.mode',
-      'secret.expires_at',
-      'secret.last_used_at',
-      'secret.prefix',
-      'secret.last_four',
-      'publishable.id as publishable_id',
-    ])
-    .where('secret.secret_hash', '=', hashSecret(secret))
-    .where('secret.kind', '=', 'secret')
-    .executeTakeFirst()
+  const { rows } = await findAppKey.execute(database.db, { secretHash: hashSecret(secret), publishable })
+  const key = rows[0]
   if (!key) throw new ApiError('invalid_api_key', 'the secret key is not valid; check that it was copied whole')
   const time = now()
   if (key.expires_at !== null && key.expires_at <= time) {
@@ -112,11 +133,13 @@ async function authenticateAppKey(c: Context<AppEnv>): Promise<AppKeyAccess> {
     throw new ApiError('invalid_api_key', "the publishable key does not belong to the secret key's application and mode")
   }
 
-  const touch = key.last_used_at === null || Date.parse(time) - Date.parse(key.last_used_at) > TOUCH_INTERVAL_MS
-  const throttle = await batchedWrite(database, async (trx) => {
-    if (touch) await trx.updateTable('api_keys').set({ last_used_at: time }).where('id', '=', key.id).execute()
-    return hit(trx, `app-key:${key.id}`, config.ingestRateLimit, 60_000)
-  })
+  if (key.last_used_at === null || Date.parse(time) - Date.parse(key.last_used_at) > TOUCH_INTERVAL_MS) {
+    // The last-used time is informative, so the request does not wait for it; it joins the next batched commit.
+    batchedWrite(database, (trx) => touchAppKey.execute(trx, { id: key.id, time })).catch((error: unknown) => {
+      c.get('logger').warn({ err: error }, 'could not record when an application key was last used')
+    })
+  }
+  const throttle = await sharedThrottle(database).hit(`app-key:${key.id}`, config.ingestRateLimit, 60_000)
   if (!throttle.allowed) {
     throw new ApiError('rate_limited', `this key sent more than ${config.ingestRateLimit} requests in a minute; retry after ${throttle.retryAfter} s`, {
       retry_after: throttle.retryAfter,

@@ -4,6 +4,7 @@ import { canTransition, visibleState, type StoredState, type Usage } from '../..
 import { newId } from '../../shared/tokens.js'
 import { batchedWrite } from '../db/batch.js'
 import type { DatabaseHandle } from '../db/index.js'
+import { precompile } from '../db/precompiled.js'
 import type { Database } from '../db/schema.js'
 import { ApiError } from '../errors.js'
 import { now } from '../time.js'
@@ -48,20 +49,83 @@ async function appendChange(trx: Transaction<Database>, dialect: DatabaseHandle[
   if (dialect === 'postgres') {
     await sql`select pg_advisory_xact_lock(${CHANGE_LOCK_KEY}::bigint), pg_notify(${CHANGE_CHANNEL}, '')`.execute(trx)
   }
-  await trx
-    .insertInto('access_token_changes')
-    .values({
-      workspace_id: row.workspace_id,
-      mode: row.mode,
-      access_token_id: row.id,
-      application_id: row.application_id,
-      endpoint_id: row.endpoint_id,
-      state: row.state,
-      snapshot: JSON.stringify(row),
-      created_at: row.updated_at,
-    })
-    .execute()
+  await insertChange.execute(trx, {
+    workspace_id: row.workspace_id,
+    mode: row.mode,
+    access_token_id: row.id,
+    application_id: row.application_id,
+    endpoint_id: row.endpoint_id,
+    state: row.state,
+    snapshot: JSON.stringify(row),
+    created_at: row.updated_at,
+  })
 }
+
+const CHANGE_COLUMNS = [
+  'workspace_id',
+  'mode',
+  'access_token_id',
+  'application_id',
+  'endpoint_id',
+  'state',
+  'snapshot',
+  'created_at',
+] as const
+
+type ChangeValues = Record<(typeof CHANGE_COLUMNS)[number], unknown>
+
+const insertChange = precompile<ChangeValues, never>((db, param) =>
+  db.insertInto('access_token_changes').values(Object.fromEntries(CHANGE_COLUMNS.map((column) => [column, param(column)])) as any),
+)
+
+const ROW_COLUMNS = [
+  'id',
+  'workspace_id',
+  'application_id',
+  'mode',
+  'state',
+  'endpoint_id',
+  'usage',
+  'request_id',
+  'external_user_id',
+  'patient_id',
+  'patient_name',
+  'patient_birth_date',
+  'error_code',
+  'error_message',
+  'expires_at',
+  'version',
+  'created_at',
+  'created_day',
+  'updated_at',
+  'authorizing_at',
+  'authorized_at',
+  'exchanged_at',
+  'refreshed_at',
+  'revoked_at',
+  'errored_at',
+] as const satisfies readonly (keyof AccessTokenRow)[]
+
+// A column added to the row type but missing above fails to compile here.
+type MissingColumn = Exclude<keyof AccessTokenRow, (typeof ROW_COLUMNS)[number]>
+const everyColumn: [MissingColumn] extends [never] ? true : MissingColumn = true
+
+/** Writes every column of a row but its id and workspace, if the stored row still has `previous_version`. */
+const updateRow = precompile<AccessTokenRow & { previous_version: number } & Record<string, unknown>, never>((db, param) =>
+  db
+    .updateTable('access_tokens')
+    .set(
+      Object.fromEntries(
+        ROW_COLUMNS.filter((column) => column !== 'id' && column !== 'workspace_id').map((column) => [column, param(column)]),
+      ) as any,
+    )
+    .where('id', '=', param('id'))
+    .where('version', '=', param('previous_version')),
+)
+
+const insertRow = precompile<AccessTokenRow & Record<string, unknown>, never>((db, param) =>
+  db.insertInto('access_tokens').values(Object.fromEntries(ROW_COLUMNS.map((column) => [column, param(column)])) as any),
+)
 
 /** Writes a new access token in state CREATED, with its first change. */
 export async function createAccessToken(database: DatabaseHandle, input: NewAccessToken): Promise<AccessTokenRow> {
@@ -94,7 +158,7 @@ export async function createAccessToken(database: DatabaseHandle, input: NewAcce
     errored_at: null,
   }
   await batchedWrite(database, async (trx) => {
-    await trx.insertInto('access_tokens').values(row).execute()
+    await insertRow.execute(trx, row)
     await appendChange(trx, database.dialect, row)
   })
   changeFeed(database).notify()
@@ -154,14 +218,8 @@ export async function changeAccessToken(
   for (let attempt = 0; attempt < 5; attempt++) {
     const next = applyChange(current, change, now())
     const written = await batchedWrite(database, async (trx) => {
-      const { id: _id, workspace_id: _workspace, ...values } = next
-      const result = await trx
-        .updateTable('access_tokens')
-        .set(values)
-        .where('id', '=', current.id)
-        .where('version', '=', current.version)
-        .executeTakeFirst()
-      if (Number(result.numUpdatedRows) === 0) return false
+      const result = await updateRow.execute(trx, { ...next, previous_version: current.version })
+      if (Number(result.numAffectedRows ?? 0) === 0) return false
       await appendChange(trx, database.dialect, next)
       return true
     })

@@ -5,9 +5,21 @@ import { AccessTokenCreateBody, AccessTokenUpdateBody } from '../../shared/schem
 import { access, currentAppKey } from '../auth.js'
 import type { AppEnv } from '../context.js'
 import { ApiError, invalid } from '../errors.js'
+import { precompile } from '../db/precompiled.js'
 import { serializeAccessToken } from '../logs/serialize.js'
 import { changeAccessToken, createAccessToken } from '../logs/store.js'
+import type { AccessTokenRow } from '../logs/tables.js'
 import { jsonBody } from '../validate.js'
+
+/** Finds an access token of the application and mode whose keys sent the request. */
+const findOwnRow = precompile<{ id: string; application: string; mode: string }, AccessTokenRow>((db, param) =>
+  db
+    .selectFrom('access_tokens')
+    .selectAll()
+    .where('id', '=', param('id'))
+    .where('application_id', '=', param('application'))
+    .where('mode', '=', param('mode')),
+)
 
 /**
  * Builds the ingestion API that an application's backend calls with its own keys. The mode of every row
@@ -45,13 +57,7 @@ export function ingestionRoutes() {
     const key = currentAppKey(c)
     const id = c.req.param('id')
     const { database } = c.get('services')
-    const row = await database.db
-      .selectFrom('access_tokens')
-      .selectAll()
-      .where('id', '=', id)
-      .where('application_id', '=', key.application_id)
-      .where('mode', '=', key.mode)
-      .executeTakeFirst()
+    const [row] = (await findOwnRow.execute(database.db, { id, application: key.application_id, mode: key.mode })).rows
     if (!row) throw new ApiError('not_found', `access token "${id}" was not found for this application's ${key.mode} keys`)
     const updated = await changeAccessToken(database, row, c.req.valid('json'))
     return c.json(serializeAccessToken(updated, { phi: true }))
