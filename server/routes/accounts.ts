@@ -63,7 +63,7 @@ const SIGNUP_LIMITS = { email: 5, address: 50 }
 
 /**
  * Throttles sign-ups per email address and per client IP address, counted in the database like
- * logins. Sign-up answers 409 for an address that has an account, which tells a caller the account
+ * logins. Sign-up returns 409 for an address that has an account, which tells a caller the account
  * exists. That answer stays, because it tells a person who already signed up to log in instead,
  * and the throttle bounds how fast anyone can probe addresses with it. It also bounds the scrypt
  * hashes an attacker can make the server compute.
