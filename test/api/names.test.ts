@@ -4,6 +4,8 @@ import { LiveAccessRejectBody, liveAccessFields } from '../../shared/schemas.js'
 import { VALID_FORM } from '../fixtures/live-access-form.js'
 import { createTestApp, signUp, type TestApp } from '../helpers/app.js'
 import { dialects } from '../helpers/database.js'
+import { TestIdp } from '../helpers/saml-idp.js'
+import { configureSso, postToAcs, startSsoLogin, verifyEmail } from '../helpers/sso.js'
 
 /** Characters no name may contain, with the word the error message uses for them. */
 const FORBIDDEN: Array<[string, string, string]> = [
@@ -99,6 +101,24 @@ describe.each(await dialects())('names on %s', (dialect) => {
     expect(duplicate.body.error.code).toBe('already_exists')
     expect(found.status).toBe(200)
     expect(found.body.id).toBe(created.body.id)
+  })
+
+  it('drops an SSO name with control characters', async () => {
+    const idp = new TestIdp()
+    const owner = await signUp(test, { email: 'owner@names.test', workspace_name: 'names.test' })
+    await verifyEmail(test, owner.user.id)
+    await configureSso(test, owner.token, owner.workspace.id, idp, { domains: ['names.test'] })
+
+    async function joinAs(email: string, name: string) {
+      const login = await startSsoLogin(test, owner.workspace.id)
+      const response = idp.response({ requestId: login.id, acsUrl: login.acsUrl, audience: login.issuer, email, name })
+      expect((await postToAcs(test, login.acsUrl, response)).code).not.toBeNull()
+      const user = await test.services.database.db.selectFrom('users').select('display_name').where('email', '=', email).executeTakeFirstOrThrow()
+      return user.display_name
+    }
+
+    expect(await joinAs('mallory@names.test', 'Mallory\u001b]0;owned\u0007')).toBe('mallory')
+    expect(await joinAs('cafe@names.test', CAFE_NFD)).toBe(CAFE_NFC)
   })
 
   it('finds a workspace by its NFD name', async () => {
