@@ -11,11 +11,18 @@ export type AuditFilters = z.output<typeof AuditListQuery>
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/
 
+/** Checks the date part of an ISO 8601 value exists, because Date.parse reads 2026-02-30 as March 2. */
+function isCalendarDate(value: string): boolean {
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number)
+  const date = new Date(Date.UTC(year, month - 1, day))
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
+}
+
 /** Turns an ISO 8601 date or a duration counted back from `reference` into an ISO timestamp. */
 export function parseTimeBound(field: string, value: string, reference = Date.now()): string {
   const duration = parseDuration(value)
   if (duration !== null) return new Date(reference - duration).toISOString()
-  const time = ISO_DATE.test(value) ? Date.parse(value) : Number.NaN
+  const time = ISO_DATE.test(value) && isCalendarDate(value) ? Date.parse(value) : Number.NaN
   if (Number.isNaN(time)) {
     throw invalid(field, `"${value}" is neither an ISO 8601 date (2026-12-01T09:00:00Z) nor a duration (2h, 7d)`)
   }
@@ -57,8 +64,13 @@ export async function listAuditEvents(db: Kysely<Database>, workspaceId: string,
   }
 
   const reference = Date.now()
-  if (filters.since !== undefined) query = query.where('created_at', '>=', parseTimeBound('since', filters.since, reference))
-  if (filters.until !== undefined) query = query.where('created_at', '<', parseTimeBound('until', filters.until, reference))
+  const since = filters.since === undefined ? undefined : parseTimeBound('since', filters.since, reference)
+  const until = filters.until === undefined ? undefined : parseTimeBound('until', filters.until, reference)
+  if (since !== undefined && until !== undefined && since > until) {
+    throw invalid('since', `"${filters.since}" (${since}) is later than until "${filters.until}" (${until}), so no event can match`)
+  }
+  if (since !== undefined) query = query.where('created_at', '>=', since)
+  if (until !== undefined) query = query.where('created_at', '<', until)
 
   if (filters.cursor !== undefined) {
     const { createdAt, id } = decodeCursor(filters.cursor)

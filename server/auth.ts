@@ -7,6 +7,7 @@ import {
   type Permission,
   type Role,
 } from '../shared/permissions.js'
+import { nameKey } from '../shared/schemas.js'
 import { hashSecret } from '../shared/tokens.js'
 import type { AppEnv, AppKeyAccess, Principal, User, WorkspaceAccess } from './context.js'
 import { batchedWrite } from './db/batch.js'
@@ -328,10 +329,10 @@ export async function resolveWorkspace(
   if (principal.type === 'token') query = query.where('workspaces.id', '=', principal.token.workspace_id)
   // Names are compared in JavaScript: SQLite's lower() folds ASCII letters only, so "Ärzte" would
   // match neither "ärzte" nor itself there. A user belongs to few workspaces.
-  const lowered = reference.toLowerCase()
+  const key = nameKey(reference)
   const rows = reference.startsWith('ws_')
     ? await query.where('workspaces.id', '=', reference).execute()
-    : (await query.execute()).filter((row) => row.name.toLowerCase() === lowered)
+    : (await query.execute()).filter((row) => nameKey(row.name) === key)
   if (rows.length === 0) throw missing
   if (rows.length > 1) {
     throw new ApiError(

@@ -153,7 +153,8 @@ export class MailSender {
         .set({ status: 'sent', attempts: attempt, sent_at: now(), last_error: null })
         .where('id', '=', message.id)
         .execute()
-      this.logger.info({ mail_id: message.id, kind: message.kind, attempt }, 'mail delivered')
+      const outcome = transport ? 'mail delivered' : 'mail written to the log'
+      this.logger.info({ mail_id: message.id, kind: message.kind, attempt }, outcome)
     } catch (error) {
       const failed = attempt >= MAX_ATTEMPTS
       const reason = String((error as Error).message ?? error).slice(0, 500)

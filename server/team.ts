@@ -289,7 +289,8 @@ export function invitationLink(publicUrl: string, token: string): string {
 
 /** Extracts the token from a bare token or from an invitation link. */
 export function invitationTokenFrom(value: string): string {
-  const match = /(fxi_[0-9A-Za-z]+)\/?\s*$/.exec(value.trim())
+  // A link may carry a query string or fragment that mail trackers add (?utm_source=…).
+  const match = /(fxi_[0-9A-Za-z]+)\/?\s*(?:[?#]\S*)?$/.exec(value.trim())
   return match ? match[1] : value.trim()
 }
 

@@ -23,14 +23,53 @@ function firstIssue(error: z.ZodError): ApiError {
   return new ApiError('validation_failed', message, field ? { field } : {})
 }
 
-/** Returns the path of the first string containing U+0000, which PostgreSQL cannot store in text. */
-function findNul(value: unknown, path: string[] = []): string[] | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null
-  if (typeof value !== 'object' || value === null) return null
-  for (const [key, item] of Object.entries(value)) {
-    if (key.includes('\u0000')) return [...path, key]
-    const found = findNul(item, [...path, key])
-    if (found) return found
+/** Deepest nesting of arrays and objects a JSON body may have; real requests use three or four. */
+export const MAX_JSON_DEPTH = 64
+
+/**
+ * Rejects JSON text that nests arrays or objects deeper than MAX_JSON_DEPTH. It scans the text
+ * without parsing it, so no later recursive walk (zod, JSON.stringify, the NUL check) can
+ * overflow the stack on a hostile body.
+ */
+export function rejectDeepJson(text: string): void {
+  let depth = 0
+  let inString = false
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text.charCodeAt(index)
+    if (inString) {
+      if (char === 0x5c) index += 1 // a backslash escapes the next character
+      else if (char === 0x22) inString = false
+    } else if (char === 0x22) {
+      inString = true
+    } else if (char === 0x5b || char === 0x7b) {
+      depth += 1
+      if (depth > MAX_JSON_DEPTH) {
+        throw new ApiError('invalid_request', `the request body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`)
+      }
+    } else if (char === 0x5d || char === 0x7d) {
+      depth -= 1
+    }
+  }
+}
+
+/**
+ * Returns the path of the first string or key containing U+0000, which PostgreSQL cannot store
+ * in text. It walks with an explicit stack, so the depth of the value does not matter.
+ */
+function findNul(root: unknown): string[] | null {
+  const pending: Array<{ value: unknown; path: string[] }> = [{ value: root, path: [] }]
+  while (pending.length > 0) {
+    const { value, path } = pending.pop()!
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return path
+      continue
+    }
+    if (typeof value !== 'object' || value === null) continue
+    const entries = Object.entries(value)
+    const badKey = entries.find(([key]) => key.includes('\u0000'))
+    if (badKey) return [...path, badKey[0]]
+    // Pushed in reverse, so the first entry is examined first.
+    for (const [key, item] of entries.reverse()) pending.push({ value: item, path: [...path, key] })
   }
   return null
 }
@@ -70,6 +109,7 @@ export function jsonBody<T extends z.ZodType>(schema: T): Validated<'json', T> {
       if (!/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
         throw new ApiError('unsupported_media_type', 'send the body as JSON with Content-Type: application/json')
       }
+      rejectDeepJson(text)
       try {
         parsed = JSON.parse(text)
       } catch {

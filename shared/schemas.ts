@@ -15,28 +15,96 @@ export const email = z
   .pipe(z.email({ message: 'must be an email address such as ada@example.com' }))
   .transform((value) => value.toLowerCase())
 
-export const displayName = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters')
+/**
+ * Characters no name may contain: C0 controls (tab and newline included), DEL, C1 controls, and
+ * the bidirectional marks, embeddings, overrides and isolates that can make text display in an
+ * order other than the one stored.
+ */
+const FORBIDDEN_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/
+/** The same set with line feed allowed, for free text that may span several lines. */
+const FORBIDDEN_IN_TEXT = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/
+
+/** A high surrogate without a low one after it, or a low surrogate without a high one before it. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+function codePoint(char: string): string {
+  return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`
+}
+
+/** Returns why `value` is not acceptable text, or null: a lone surrogate or a forbidden character. */
+export function textProblem(value: string, multiLine = false): string | null {
+  if (LONE_SURROGATE.test(value)) return 'must be valid Unicode text, but it contains a lone surrogate'
+  const found = (multiLine ? FORBIDDEN_IN_TEXT : FORBIDDEN_IN_NAME).exec(value)
+  if (!found) return null
+  const kind = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(found[0]) ? 'a bidirectional formatting character' : 'a control character'
+  const allowed = multiLine ? ' (only line breaks are allowed)' : ''
+  return `must not contain ${kind} (${codePoint(found[0])} at position ${found.index + 1})${allowed}`
+}
+
+/** Normalizes text to Unicode NFC, so that composed and decomposed forms of a letter are one value. */
+function normalized(value: string): string {
+  return LONE_SURROGATE.test(value) ? value : value.normalize('NFC')
+}
+
+/**
+ * Builds the schema of a one-line name of at most `max` characters: normalized to NFC, trimmed,
+ * not empty, and free of control and bidirectional formatting characters.
+ */
+export function nameText(max: number, options: { required?: boolean } = {}) {
+  const base = options.required ? z.string({ message: 'is required' }) : z.string()
+  return base
+    .transform((value) => normalized(value).trim())
+    .pipe(
+      z
+        .string()
+        .min(1, 'must not be empty')
+        .max(max, `must be at most ${max} characters`)
+        .superRefine((value, ctx) => {
+          const problem = textProblem(value)
+          if (problem) ctx.addIssue({ code: 'custom', message: problem })
+        }),
+    )
+}
+
+/** Builds the schema of free text that may span lines: CR LF becomes LF, other controls are rejected. */
+export function multiLineText(max: number, options: { min?: number } = {}) {
+  return z
+    .string({ message: 'is required' })
+    .transform((value) => normalized(value).replace(/\r\n?/g, '\n').trim())
+    .pipe(
+      z
+        .string()
+        .min(options.min ?? 1, options.min === undefined ? 'must not be empty' : `must be at least ${options.min} characters`)
+        .max(max, `must be at most ${max} characters`)
+        .superRefine((value, ctx) => {
+          const problem = textProblem(value, true)
+          if (problem) ctx.addIssue({ code: 'custom', message: problem })
+        }),
+    )
+}
+
+/**
+ * Computes the key that names are compared by: NFC, trimmed and lower-cased, so "Café" typed with
+ * a combining accent, with a precomposed é, or in another case, is one name.
+ */
+export function nameKey(name: string): string {
+  return normalized(name).trim().toLowerCase()
+}
+
+export const displayName = nameText(100)
 
 /** Length and bytes are checked by the server, which also rejects common passwords. */
 export const password = z.string().max(4096, 'must be at most 1024 bytes')
 
-export const workspaceName = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters')
-  .refine((value) => !value.startsWith('ws_'), 'must not start with ws_, which marks workspace ids')
+export const workspaceName = nameText(100).refine(
+  (value) => !value.startsWith('ws_'),
+  'must not start with ws_, which marks workspace ids',
+)
 
-export const applicationName = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters')
-  .refine((value) => !value.startsWith('app_'), 'must not start with app_, which marks application ids')
+export const applicationName = nameText(100).refine(
+  (value) => !value.startsWith('app_'),
+  'must not start with app_, which marks application ids',
+)
 
 export const SignupBody = z.strictObject({
   email,
@@ -88,16 +156,32 @@ export const redirectUri = z
     if (value.includes('#')) {
       ctx.addIssue({ code: 'custom', message: `"${value}" must not contain a fragment (#)` })
     }
+    if (url.username !== '' || url.password !== '') {
+      ctx.addIssue({ code: 'custom', message: `"${url.host}${url.pathname}" must not contain a user name or password before the host` })
+    }
+  })
+
+/** At most 20 redirect URIs, none listed twice; URIs that differ only in the host's case are the same. */
+const redirectUris = z
+  .array(redirectUri)
+  .max(20, 'at most 20 redirect URIs')
+  .superRefine((values, ctx) => {
+    const seen = new Set<string>()
+    values.forEach((value, index) => {
+      const key = URL.canParse(value) ? new URL(value).href : value
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [index], message: `"${value}" is listed more than once` })
+      seen.add(key)
+    })
   })
 
 export const ApplicationCreateBody = z.strictObject({
   name: applicationName,
-  redirect_uris: z.array(redirectUri).max(20, 'at most 20 redirect URIs').default([]),
+  redirect_uris: redirectUris.default([]),
 })
 
 export const ApplicationUpdateBody = z.strictObject({
   name: applicationName.optional(),
-  redirect_uris: z.array(redirectUri).max(20, 'at most 20 redirect URIs').optional(),
+  redirect_uris: redirectUris.optional(),
 })
 
 /** At most 7 days, as a number of seconds. */
@@ -115,11 +199,7 @@ export const ListQuery = z.object({
   cursor: z.string().max(500).optional(),
 })
 
-export const tokenName = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters')
+export const tokenName = nameText(100)
 
 export const TOKEN_DEFAULT_LIFETIME_SECONDS = 90 * 86_400
 export const TOKEN_MAX_LIFETIME_SECONDS = 365 * 86_400
@@ -227,11 +307,7 @@ export const webPageUrl = z
   })
 
 function requiredText(max: number) {
-  return z
-    .string({ message: 'is required' })
-    .trim()
-    .min(1, 'must not be empty')
-    .max(max, `must be at most ${max} characters`)
+  return nameText(max, { required: true })
 }
 
 export { USAGES }
@@ -241,7 +317,10 @@ export const HIPAA_ROLES = ['covered_entity', 'business_associate', 'neither'] a
 export const liveAccessFields = {
   organization_name: requiredText(200),
   website: webPageUrl,
-  use_case: requiredText(2000).refine((value) => value.length >= 20, 'must be at least 20 characters: describe what the application does with the data'),
+  use_case: multiLineText(2000).refine(
+    (value) => value.length >= 20,
+    'must be at least 20 characters: describe what the application does with the data',
+  ),
   // The upper bound only catches typos such as an extra digit group.
   expected_monthly_connections: z
     .number({ message: 'must be a number' })
@@ -261,7 +340,7 @@ export type LiveAccessField = keyof typeof liveAccessFields
 export const LiveAccessForm = z.strictObject(liveAccessFields)
 
 export const LiveAccessRejectBody = z.strictObject({
-  reason: requiredText(1000),
+  reason: multiLineText(1000),
 })
 
 export const LiveAccessListQuery = z.object({
@@ -271,7 +350,7 @@ export const LiveAccessListQuery = z.object({
 })
 
 export const BillingWaiveBody = z.strictObject({
-  reason: z.string().trim().max(500, 'must be at most 500 characters').optional(),
+  reason: multiLineText(500, { min: 0 }).optional(),
 })
 
 const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time such as 2026-12-04T10:00:00Z' })

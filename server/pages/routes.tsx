@@ -144,6 +144,8 @@ async function joinWithNewAccount(c: PageContext, token: string) {
     targetType: 'invitation',
     targetId: invitation.id,
     data: { user_id: user.id, email: user.email, role: invitation.role, account_created: true },
+    // The page has no signed-in principal: the account it just created is the one acting.
+    actor: { userId: user.id, email: user.email },
   })
   c.get('logger').info({ invitation_id: invitation.id, user_id: user.id }, 'invitation accepted with a new account')
   return renderPage(

@@ -57,6 +57,34 @@ export async function clearLoginThrottle(c: Context<AppEnv>, email: string): Pro
   await reset(c.get('services').database.db, `login:pair:${email}:${address}`)
 }
 
+const SIGNUP_WINDOW_MS = 60 * 60_000
+/** Sign-up attempts allowed per email address and per client IP address in one window. */
+const SIGNUP_LIMITS = { email: 5, address: 50 }
+
+/**
+ * Throttles sign-ups per email address and per client IP address, counted in the database like
+ * logins. Sign-up returns 409 for an address that has an account, which tells a caller the account
+ * exists. That answer stays, because it tells a person who already signed up to log in instead,
+ * and the throttle bounds how fast anyone can probe addresses with it. It also bounds the scrypt
+ * hashes an attacker can make the server compute.
+ */
+async function throttleSignup(c: Context<AppEnv>, email: string): Promise<void> {
+  const { db } = c.get('services').database
+  const byEmail = await hit(db, `signup:email:${email}`, SIGNUP_LIMITS.email, SIGNUP_WINDOW_MS)
+  if (!byEmail.allowed) throw signupThrottled(byEmail.retryAfter)
+  const address = clientAddress(c)
+  // NOTE: a request with no socket address (an in-process call) is throttled per email only.
+  if (address === null) return
+  const byAddress = await hit(db, `signup:address:${address}`, SIGNUP_LIMITS.address, SIGNUP_WINDOW_MS)
+  if (!byAddress.allowed) throw signupThrottled(byAddress.retryAfter)
+}
+
+function signupThrottled(retryAfter: number): ApiError {
+  return new ApiError('rate_limited', `too many sign-up attempts; try again in ${retryAfter} seconds`, {
+    retry_after: retryAfter,
+  })
+}
+
 /** Names the first workspace after its owner, never with the ws_ prefix that marks ids. */
 function defaultWorkspaceName(displayName: string): string {
   const name = `${displayName}'s workspace`
@@ -68,6 +96,7 @@ export function accountRoutes() {
 
   app.post('/auth/signup', access('public'), jsonBody(SignupBody), async (c) => {
     const input = c.req.valid('json')
+    await throttleSignup(c, input.email)
     const problem = passwordProblem(input.password, input.email)
     if (problem) throw invalid('password', problem)
     const { db } = c.get('services').database

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono'
 import type { z } from 'zod'
 
-import { ApplicationCreateBody, ApplicationUpdateBody, KeyRotateBody } from '../../shared/schemas.js'
+import { ApplicationCreateBody, ApplicationUpdateBody, KeyRotateBody, nameKey } from '../../shared/schemas.js'
 import { newId } from '../../shared/tokens.js'
 import { access, requirePermission, workspaceAccess } from '../auth.js'
 import { recordAudit } from '../audit.js'
@@ -15,10 +15,6 @@ import { now } from '../time.js'
 import { jsonBody } from '../validate.js'
 
 const BASE = '/workspaces/:workspace'
-
-function nameKey(name: string): string {
-  return name.trim().toLowerCase()
-}
 
 /** Finds an application of the route's workspace by id or by name, case-insensitively. */
 export async function findApplication(c: Context<AppEnv>, reference: string) {

@@ -17,7 +17,7 @@ import type { AppEnv } from '../context.js'
 import { ApiError } from '../errors.js'
 import { handleStripeEvent } from '../stripe-events.js'
 import { now } from '../time.js'
-import { jsonBody } from '../validate.js'
+import { jsonBody, rejectDeepJson } from '../validate.js'
 
 const BASE = '/workspaces/:workspace/billing'
 
@@ -163,6 +163,8 @@ export function stripeWebhookRoutes() {
     }
     const stripe = stripeClient(config)
     const payload = await c.req.text()
+    // Only scans the text: the signature covers the exact bytes, so the payload is never altered.
+    rejectDeepJson(payload)
     const signature = c.req.header('stripe-signature')
     if (!signature) throw new ApiError('invalid_signature', 'the Stripe-Signature header is missing')
     let event: Stripe.Event

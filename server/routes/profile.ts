@@ -39,6 +39,7 @@ export function profileRoutes() {
       throw invalid('current_password', 'is incorrect')
     }
     await clearLoginThrottle(c, user.email)
+    if (input.new_password === input.current_password) throw invalid('new_password', 'must differ from the current password')
     const problem = passwordProblem(input.new_password, user.email)
     if (problem) throw invalid('new_password', problem)
     const { db } = c.get('services').database

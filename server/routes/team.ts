@@ -7,7 +7,8 @@ import {
   InviteBody,
   MemberPhiBody,
   MemberRoleBody,
-  type InviteOutcome,
+  ROLE_UPDATED,
+  type InviteRowOutcome,
 } from '../../shared/team.js'
 import { access, currentUser, workspaceAccess } from '../auth.js'
 import { recordAudit } from '../audit.js'
@@ -87,14 +88,18 @@ async function mailInvitation(c: Context<AppEnv>, issued: IssuedInvitation, work
 interface InviteRowResult {
   email: string
   role: Role
-  outcome: InviteOutcome
+  outcome: InviteRowOutcome
   invitation_id?: string
   user_id?: string
   reason?: string
   retry_after?: number
+  /** The role a pending invitation had before this request changed it. */
+  previous_role?: Role
 }
 
-async function inviteOne(c: Context<AppEnv>, raw: string, role: Role): Promise<InviteRowResult> {
+/** Invites one address; `requested` is the row's role, absent when the row names none. */
+async function inviteOne(c: Context<AppEnv>, raw: string, requested: Role | undefined): Promise<InviteRowResult> {
+  const role = requested ?? 'member'
   const { workspace } = workspaceAccess(c)
   const { db } = c.get('services').database
   const parsed = emailSchema.safeParse(raw)
@@ -115,7 +120,18 @@ async function inviteOne(c: Context<AppEnv>, raw: string, role: Role): Promise<I
   }
   const open = await openInvitationFor(db, workspace.id, address)
   if (open && invitationState(open) === 'pending') {
-    return { email: address, role: open.role, outcome: 'already_invited', invitation_id: open.id }
+    if (requested === undefined || open.role === requested) {
+      return { email: address, role: open.role, outcome: 'already_invited', invitation_id: open.id }
+    }
+    await db.updateTable('invitations').set({ role }).where('id', '=', open.id).execute()
+    await recordAudit(c, {
+      workspaceId: workspace.id,
+      action: 'invitation.role_update',
+      targetType: 'invitation',
+      targetId: open.id,
+      data: { email: address, role, previous_role: open.role },
+    })
+    return { email: address, role, outcome: ROLE_UPDATED, invitation_id: open.id, previous_role: open.role }
   }
 
   const retryAfter = await throttleInvitation(c, workspace.id, address)

@@ -1,6 +1,7 @@
 import { SAML, ValidateInResponseTo, type Profile } from '@node-saml/node-saml'
 import type { Document, Element } from '@xmldom/xmldom'
 
+import { displayName } from '../../shared/schemas.js'
 import type { ServiceProvider } from './metadata.js'
 import { childElements, descendants, NS, parseUntrustedXml, textOf, XmlProblem } from './xml.js'
 
@@ -343,14 +344,20 @@ function assertedEmail(profile: Profile): string | null {
   return nameId && EMAIL.test(nameId) ? nameId.toLowerCase() : null
 }
 
+/** Returns the name as a display name, or null when it contains control or bidirectional formatting characters. */
+function acceptableName(value: string): string | null {
+  const parsed = displayName.safeParse(value.slice(0, 100))
+  return parsed.success ? parsed.data : null
+}
+
 function assertedName(profile: Profile): string | null {
   const attributes = (profile.attributes ?? {}) as Record<string, unknown>
   for (const name of NAME_ATTRIBUTES) {
     const value = firstString(attributes[name])
-    if (value) return value.slice(0, 100)
+    if (value) return acceptableName(value)
   }
   const given = firstString(attributes.givenName ?? attributes['http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname'])
   const family = firstString(attributes.surname ?? attributes.sn ?? attributes['http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname'])
   const full = [given, family].filter(Boolean).join(' ')
-  return full ? full.slice(0, 100) : null
+  return full ? acceptableName(full) : null
 }

@@ -352,6 +352,19 @@ describe('accounts', () => {
       expect(answer.body.error.field).toBe('current_password')
     })
 
+    it('rejects a new password equal to the current one', async () => {
+      const { session } = await signUp(test, uniqueEmail('samepassword'))
+
+      const answer = await test.call('POST', '/v1/profile/password', {
+        token: session.token,
+        body: { current_password: PASSWORD, new_password: PASSWORD },
+      })
+
+      expect(answer.status).toBe(422)
+      expect(answer.body.error.field).toBe('new_password')
+      expect(answer.body.error.message).toBe('new_password: must differ from the current password')
+    })
+
     it('applies the password rules to the new password', async () => {
       const { session } = await signUp(test, uniqueEmail('weaknew'))
 

@@ -134,6 +134,32 @@ describe('applications', () => {
     expect(answer.body.error.field).toBe('redirect_uris.1')
   })
 
+  it.each(['https://user:secret@example.com/cb', 'https://user@example.com/cb', 'http://:secret@localhost:3000/cb'])(
+    'rejects credentials in the redirect URI %s',
+    async (uri) => {
+      const answer = await create({ name: `creds ${uri}`.slice(0, 100), redirect_uris: [uri] })
+
+      expect(answer.status).toBe(422)
+      expect(answer.body.error.field).toBe('redirect_uris.0')
+      expect(answer.body.error.message).toContain('must not contain a user name or password')
+      expect(answer.body.error.message).not.toContain('secret')
+    },
+  )
+
+  it('rejects a redirect URI listed twice', async () => {
+    const uris = ['https://a.example/cb', 'https://b.example/cb', 'https://A.example/cb']
+
+    const created = await create({ name: 'Twice', redirect_uris: uris })
+    const app = await create({ name: 'Twice On Update' })
+    const updated = await test.call('PATCH', `${base}/apps/${app.body.id}`, { token: admin, body: { redirect_uris: ['https://c.example/cb', 'https://c.example/cb'] } })
+
+    expect(created.status).toBe(422)
+    expect(created.body.error.field).toBe('redirect_uris.2')
+    expect(created.body.error.message).toBe('redirect_uris.2: "https://A.example/cb" is listed more than once')
+    expect(updated.status).toBe(422)
+    expect(updated.body.error.message).toContain('"https://c.example/cb" is listed more than once')
+  })
+
   it('replaces the redirect URIs on update', async () => {
     const app = await create({ name: 'Replace', redirect_uris: ['https://a.example/cb', 'https://b.example/cb'] })
 

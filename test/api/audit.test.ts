@@ -122,6 +122,28 @@ for (const dialect of await dialects()) {
       expect(response.body.error.field).toBe('since')
     })
 
+    it.each(['2026-02-30', '2026-04-31T10:00:00Z', '2025-02-29'])('rejects the impossible date %s', async (date) => {
+      const since = await list(`?since=${encodeURIComponent(date)}`)
+      const until = await list(`?until=${encodeURIComponent(date)}`)
+
+      expect(since.status).toBe(422)
+      expect(since.body.error.field).toBe('since')
+      expect(since.body.error.message).toContain(date)
+      expect(until.status).toBe(422)
+      expect(until.body.error.field).toBe('until')
+    })
+
+    it('rejects since later than until', async () => {
+      const response = await list('?since=2026-03-01&until=2026-02-01')
+      const relative = await list('?since=1d&until=7d')
+
+      expect(response.status).toBe(422)
+      expect(response.body.error.field).toBe('since')
+      expect(response.body.error.message).toContain('is later than until')
+      expect(relative.status).toBe(422)
+      expect(relative.body.error.field).toBe('since')
+    })
+
     it('pages with a cursor without gaps or repeats', async () => {
       const all = await list()
       const seen: string[] = []

@@ -241,6 +241,22 @@ describe.each(DIALECTS)('generated requests on %s', (dialect) => {
     )
   }, PROPERTY_TIMEOUT_MS)
 
+  it('survives deeply nested bodies', async () => {
+    // Nesting far past any parser's stack, as arrays, objects or both, alone or inside a field.
+    const opener = fc.constantFrom('[', '{"a":', '[{"b":')
+    const closerOf: Record<string, string> = { '[': ']', '{"a":': '}', '[{"b":': '}]' }
+    const nested = fc.tuple(opener, fc.integer({ min: 65, max: 20_000 })).map(([open, depth]) => {
+      const inner = open === '[' ? '' : '1'
+      return open.repeat(depth) + inner + closerOf[open].repeat(depth)
+    })
+    const body = (route: DeclaredRoute) =>
+      fc.oneof(
+        nested,
+        fc.tuple(fc.constantFrom(...propertiesOf(route, 'json'), 'name'), nested).map(([key, value]) => `{${JSON.stringify(key)}:${value}}`),
+      )
+    await fc.assert(fc.asyncProperty(requestArbitrary(world, body), (request) => perform(world, request)), { numRuns: runs(300) })
+  }, PROPERTY_TIMEOUT_MS)
+
   it('spreads the requests over every route', () => {
     const missed = world.routes.filter((route) => !world.hits.get(`${route.method} ${route.path}`))
 

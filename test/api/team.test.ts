@@ -246,6 +246,75 @@ describe.each(await dialects())('team API on %s', (dialect) => {
     expect(again.status).toBe(409)
   })
 
+  it('records a new account as the accepting actor', async () => {
+    const admin = await signUp(test)
+    await invite(admin.token, admin.workspace.id, [{ email: 'actor.check@example.com' }])
+    const path = new URL(await mailedLink('actor.check@example.com', '/invitations/')).pathname
+    const fields = { name: 'Actor Check', password: PASSWORD, password_confirmation: PASSWORD }
+
+    const joined = await postForm(path, fields)
+
+    expect(joined.status).toBe(200)
+    const user = await test.services.database.db.selectFrom('users').select('id').where('email', '=', 'actor.check@example.com').executeTakeFirstOrThrow()
+    const accepted = await test.services.database.db
+      .selectFrom('audit_events')
+      .select(['actor_type', 'actor_id', 'actor_label'])
+      .where('workspace_id', '=', admin.workspace.id)
+      .where('action', '=', 'invitation.accept')
+      .executeTakeFirstOrThrow()
+    expect(accepted.actor_type).toBe('user')
+    expect(accepted.actor_id).toBe(user.id)
+    expect(accepted.actor_label).toBe('actor.check@example.com')
+  })
+
+  it('opens links with a tracking query', async () => {
+    const admin = await signUp(test)
+    const existing = await signUp(test, { email: 'tracked.existing@example.com' })
+    await invite(admin.token, admin.workspace.id, [{ email: 'tracked.new@example.com' }, { email: 'tracked.existing@example.com' }])
+    const newLink = `${await mailedLink('tracked.new@example.com', '/invitations/')}?utm_source=mail&utm_medium=x`
+    const existingLink = `${await mailedLink('tracked.existing@example.com', '/invitations/')}?utm_source=mail#top`
+    const path = new URL(newLink).pathname + new URL(newLink).search
+    const fields = { name: 'Tracked', password: PASSWORD, password_confirmation: PASSWORD }
+
+    const page = await test.app.request(path)
+    const joined = await postForm(path, fields)
+    const accepted = await test.call('POST', '/v1/invitations/accept', { token: existing.token, body: { token: existingLink } })
+
+    expect(page.status).toBe(200)
+    expect(joined.status).toBe(200)
+    expect(accepted.status).toBe(200)
+    expect(accepted.body.workspace.id).toBe(admin.workspace.id)
+  })
+
+  it('updates the role of a pending invitation', async () => {
+    const admin = await signUp(test)
+    await invite(admin.token, admin.workspace.id, [{ email: 'promoted@example.com', role: 'member' }])
+
+    const promoted = await invite(admin.token, admin.workspace.id, [{ email: 'promoted@example.com', role: 'admin' }])
+    const repeated = await invite(admin.token, admin.workspace.id, [{ email: 'promoted@example.com', role: 'admin' }])
+
+    expect(promoted.status).toBe(200)
+    expect(promoted.body.data[0]).toMatchObject({ email: 'promoted@example.com', role: 'admin', outcome: 'role_updated', previous_role: 'member' })
+    expect(repeated.body.data[0]).toMatchObject({ role: 'admin', outcome: 'already_invited' })
+    const stored = await test.services.database.db.selectFrom('invitations').select('role').where('email', '=', 'promoted@example.com').execute()
+    expect(stored.map((row) => row.role)).toEqual(['admin'])
+    const audit = await auditActions(admin.workspace.id)
+    const update = audit.find((row) => row.action === 'invitation.role_update')
+    expect(JSON.parse(update?.data ?? '{}')).toEqual({ email: 'promoted@example.com', role: 'admin', previous_role: 'member' })
+    const mails = await test.services.database.db.selectFrom('mail_outbox').select('id').where('recipient', '=', 'promoted@example.com').execute()
+    expect(mails).toHaveLength(1)
+  })
+
+  it('reports the current role of a member', async () => {
+    const admin = await signUp(test)
+    const member = await signUp(test)
+    await addMember(test, admin.workspace.id, member.user.id, 'member')
+
+    const response = await invite(admin.token, admin.workspace.id, [{ email: member.user.email, role: 'admin' }])
+
+    expect(response.body.data[0]).toMatchObject({ email: member.user.email, role: 'member', outcome: 'already_member', user_id: member.user.id })
+  })
+
   it('rejects unknown, revoked, expired and misaddressed links', async () => {
     const admin = await signUp(test)
     const invited = await signUp(test, { email: 'right.person@example.com' })

@@ -109,6 +109,19 @@ describe.each(await dialects())('mail sender on %s', (dialect) => {
     await sender.stop()
   })
 
+  it('logs a mail it writes to the log as such', async () => {
+    const { logger, lines } = captureLogger()
+    const sender = new MailSender(database.db, loadConfig({}), logger)
+    const id = await queueMail(database.db, { kind: 'test', to: 'logged@example.com', subject: 'Logged', text: 'only in the log\n' })
+
+    await sender.deliverDue()
+
+    const messages = lines.filter((line) => line.mail_id === id).map((line) => line.msg)
+    expect(messages).toEqual(['mail not sent (SMTP_URL is not set); its text follows', 'mail written to the log'])
+    expect((await outboxRow(database, id)).status).toBe('sent')
+    await sender.stop()
+  })
+
   it('doubles the delay up to an hour', () => {
     expect([1, 2, 3, 4].map(retryDelayMs)).toEqual([5_000, 10_000, 20_000, 40_000])
     expect(retryDelayMs(20)).toBe(3_600_000)
