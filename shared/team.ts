@@ -26,17 +26,15 @@ export const InvitationAcceptBody = z.strictObject({ token: z.string().min(1).ma
 
 export const PasswordResetRequestBody = z.strictObject({ email })
 
-/** Outcomes of one row of an invitation batch; all but `invalid` and `rate_limited` count as success. */
-export const INVITE_OUTCOMES = ['invited', 'already_member', 'already_invited', 'invalid', 'rate_limited'] as const
-export type InviteOutcome = (typeof INVITE_OUTCOMES)[number]
 /**
- * The outcome of a row whose address already had a pending invitation with another role: the
- * invitation now carries the requested role.
+ * Outcomes of one row of an invitation batch; all but `invalid` and `rate_limited` count as
+ * success. `role_updated` means the address already had a pending invitation with another role,
+ * and the invitation now carries the requested one.
  */
-// NOTE: kept out of INVITE_OUTCOMES because the CLI's table of outcome labels is keyed by that
-// list; the CLI prints this outcome by its code until the table gains a label for it.
+export const INVITE_OUTCOMES = ['invited', 'role_updated', 'already_member', 'already_invited', 'invalid', 'rate_limited'] as const
+export type InviteOutcome = (typeof INVITE_OUTCOMES)[number]
 export const ROLE_UPDATED = 'role_updated'
-export type InviteRowOutcome = InviteOutcome | typeof ROLE_UPDATED
+export type InviteRowOutcome = InviteOutcome
 export const INVITE_SUCCESS: readonly InviteRowOutcome[] = ['invited', ROLE_UPDATED, 'already_member', 'already_invited']
 
 /** Days an invitation link stays valid. */

@@ -19,6 +19,7 @@ interface InviteResult {
 
 const DESCRIBED: Record<InviteOutcome, string> = {
   invited: 'invited',
+  role_updated: 'invitation changed to the requested role',
   already_member: 'already a member',
   already_invited: 'already invited',
   invalid: 'invalid address',
