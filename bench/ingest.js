@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Measures sustained access-token ingestion over HTTP alone, on a fresh SQLite file (WAL,
-// synchronous=FULL), without the seed and read measures of bench/logs.js. Reports rows a second
+// synchronous=FULL), without the 1,000,000-row seeding and the read measures of bench/logs.js. Reports rows a second
 // and the CPU per row of both the server and this client, which share the machine's cores.
 // Run `npm run build` first. BENCH_INGEST_SECONDS (default 30), BENCH_CONNECTIONS (default 64),
 // BENCH_PIPELINING (default 1) and BENCH_SERVER_ARGS (extra node arguments for the server, such as

@@ -315,7 +315,7 @@ async function main() {
     const auth = `Basic ${Buffer.from(`${keys.publishable_key}:${keys.secret_key}`).toString('base64')}`
 
     process.stderr.write(`seeding ${SEED_ROWS} rows through SQL…\n`)
-    // The server closes idle connections after 5 s, sooner than the seed ends, so reconnect after it.
+    // The server closes idle connections after 5 s, sooner than seeding the rows ends, so reconnect after it.
     await pool.close()
     const seedStarted = performance.now()
     seed(databaseFile, workspaceId, apps.map((app) => app.id))
