@@ -13,7 +13,7 @@ export interface RequestOptions {
   body?: unknown
   /** Sent as Idempotency-Key and reused across retries, which makes the write safe to retry. */
   idempotencyKey?: string | true
-  /** Answer statuses that are returned instead of raised. */
+  /** Response statuses that are returned instead of raised. */
   accept?: number[]
 }
 

@@ -139,11 +139,11 @@ export async function describeRejectedToken(credential: StoredCredential, apiUrl
 
 export interface SaveResult {
   source: 'keychain' | 'file'
-  /** Why the keychain was not used, when the file was. */
+  /** Reason the keychain was not used, when the file was. */
   warning?: string
 }
 
-/** Stores a session token in the OS keychain, or in a 0600 file where no keychain answers. */
+/** Stores a session token in the OS keychain, or in a 0600 file where no keychain responds. */
 export async function saveCredential(apiUrl: string, token: string): Promise<SaveResult> {
   try {
     await withKeychain((entry, signal) => entry.setPassword(token, signal), apiUrl)

@@ -7,11 +7,11 @@ import { CliError, usageError } from './errors.js'
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:8787'
 
-/** What the CLI remembers between runs, in `<config dir>/config.json`. */
+/** Settings the CLI keeps between runs, in `<config dir>/config.json`. */
 export interface Settings {
   api_url?: string
   workspace?: string
-  /** Where the session token was stored: the OS keychain or the 0600 file beside this one. */
+  /** Location of the session token: the OS keychain or the 0600 file beside this one. */
   credential_store?: 'keychain' | 'file'
 }
 

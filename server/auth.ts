@@ -161,7 +161,7 @@ export function holdsPermission(c: Context<AppEnv>, permission: Permission): boo
   return (c.get('access')?.permissions ?? []).includes(permission)
 }
 
-/** Fails with 403 unless the caller holds `permission` in the route's workspace. */
+/** Fails with 403 unless the caller has `permission` in the route's workspace. */
 export function requirePermission(c: Context<AppEnv>, permission: Permission): void {
   const granted = c.get('access')?.permissions ?? []
   if (!granted.includes(permission)) {
@@ -345,7 +345,7 @@ export async function resolveWorkspace(
   const memberPermissions = effectivePermissions(row.role as Role, row.phi_withheld ? ['phi:read'] : [])
   let permissions = memberPermissions
   if (principal.type === 'token') {
-    // A token never holds more than its creator holds now.
+    // A token never has a permission its creator lacks now.
     permissions = principal.token.permissions.filter((code) => memberPermissions.includes(code))
   }
   if (principal.type === 'user') await checkSsoAccess(c, principal, row.id, row.role as Role, row.sso_enforced === 1, missing)

@@ -8,7 +8,7 @@ export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgre
 
 let postgresChecked: Promise<string | null> | undefined
 
-/** Returns why PostgreSQL cannot be used, or null when it answers. */
+/** Returns why PostgreSQL cannot be used, or null when it responds. */
 export function postgresUnavailable(): Promise<string | null> {
   postgresChecked ??= (async () => {
     const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 })
