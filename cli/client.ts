@@ -134,7 +134,7 @@ export class ApiClient {
         body = JSON.parse(raw.text)
       } catch {
         throw new CliError(
-          `the server at ${this.baseUrl} answered ${method} ${url.pathname} with status ${raw.status} and a body that is not JSON; is --api-url right?`,
+          `the server at ${this.baseUrl} responded to ${method} ${url.pathname} with status ${raw.status} and a body that is not JSON; is --api-url right?`,
           raw.status >= 500 ? EXIT.failure : EXIT.unavailable,
           { code: 'invalid_response', requestId },
         )
@@ -143,7 +143,7 @@ export class ApiClient {
     if (raw.status < 400 || accept.includes(raw.status)) return { status: raw.status, body, headers: raw.headers }
     const error = body?.error ?? {}
     const code = typeof error.code === 'string' ? error.code : 'http_error'
-    let message = typeof error.message === 'string' ? error.message : `the server answered with status ${raw.status}`
+    let message = typeof error.message === 'string' ? error.message : `the server responded with status ${raw.status}`
     if (raw.status >= 500) message = `${message} (request id ${requestId || 'unknown'})`
     if ((raw.status === 429 || raw.status === 503) && attempts > 1) message = `${message} (gave up after ${attempts} attempts in ${seconds(elapsedMs)})`
     throw new CliError(message, exitCodeFor(code, raw.status), { code, requestId, body })

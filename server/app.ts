@@ -101,7 +101,9 @@ export function createApp(services: Services): Hono<AppEnv> {
       return c.json(error.toBody(), error.status as 400)
     }
     if (error instanceof HTTPException && error.status < 500) {
-      const code = error.status === 401 ? 'unauthenticated' : error.status === 404 ? 'not_found' : 'invalid_request'
+      let code = 'invalid_request'
+      if (error.status === 401) code = 'unauthenticated'
+      if (error.status === 404) code = 'not_found'
       return c.json({ error: { code, message: error.message || 'invalid request' } }, error.status)
     }
     const logger = c.get('logger') ?? services.logger
